@@ -1,0 +1,97 @@
+"""Errors raised by the KV binding and its storage engines.
+
+    Exception
+    ├── KVError                 a KV operation was refused; carries Cloudflare's HTTP status and message
+    │   └── KVTypeError         (also a TypeError) a check workerd makes before any request, e.g. an empty key
+    └── StorageError            the store could not do what was asked
+        ├── NamespaceNotFoundError
+        ├── NamespaceTitleError     a title is missing, too long or already taken
+        └── StorageFullError        the disk (or the database's page limit) is full; nothing was written
+
+KV validation messages are Cloudflare's own (see KV-SPEC.md §2), so a handler sees locally what it
+would see in production: ``str(err)`` is ``"KV PUT failed: 413 Metadata length of 1025 exceeds limit
+of 1024."`` while ``err.message`` is the bare server message the REST API reuses.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "KVError",
+    "KVTypeError",
+    "NamespaceNotFoundError",
+    "NamespaceTitleError",
+    "StorageError",
+    "StorageFullError",
+]
+
+
+class KVError(Exception):
+    """A KV operation failed validation or was refused.
+
+    Args:
+        status: the HTTP status Cloudflare's KV service answers with (400, 413, 414, ...).
+        message: the service's message, e.g. ``"Key names must not be empty"``.
+        op: the binding operation (``GET``, ``GET_BULK``, ``PUT``, ``DELETE``); when set, ``str()``
+            has workerd's ``KV <op> failed: <status> <message>`` form.
+        code: the Cloudflare API error code the REST API reports, where Cloudflare has a specific one
+            (10033 for a bad expiration, 10147 for bad metadata JSON).
+    """
+
+    def __init__(self, status: int, message: str, op: str | None = None, *, code: int | None = None) -> None:
+        self.status = status
+        self.message = message
+        self.op = op
+        self.code = code
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        if self.op is None:
+            return self.message
+        return f"KV {self.op} failed: {self.status} {self.message}"
+
+    def for_op(self, op: str) -> KVError:
+        """The same error as the binding reports it for ``op``."""
+        return type(self)(self.status, self.message, op, code=self.code)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only ``code`` is not carried by the default reduce; keep errors picklable for xdist.
+        return _rebuild, (type(self), self.status, self.message, self.op, self.code)
+
+
+def _rebuild(cls: type[KVError], status: int, message: str, op: str | None, code: int | None) -> KVError:
+    return cls(status, message, op, code=code)
+
+
+class KVTypeError(KVError, TypeError):
+    """A check that workerd makes in the binding itself, before any request.
+
+    workerd throws these as a JS ``TypeError`` with no ``KV <op> failed`` prefix, so ``str()`` is the
+    bare message whatever the operation. Over HTTP they are 400s.
+    """
+
+    def _text(self) -> str:
+        return self.message
+
+
+class StorageError(Exception):
+    """The store could not carry out an operation."""
+
+
+class NamespaceNotFoundError(StorageError):
+    """No namespace has the given id."""
+
+    def __init__(self, namespace_id: str) -> None:
+        self.namespace_id = namespace_id
+        super().__init__(f"namespace {namespace_id!r} not found")
+
+
+class NamespaceTitleError(StorageError):
+    """A namespace title was refused: missing, too long, or taken by another namespace."""
+
+    def __init__(self, message: str, *, duplicate: bool = False) -> None:
+        self.duplicate = duplicate
+        super().__init__(message)
+
+
+class StorageFullError(StorageError):
+    """The disk or the database's size limit is full. The write was not applied; earlier data is intact."""

@@ -1,0 +1,158 @@
+"""The storage interface the KV binding runs on.
+
+An engine stores and fetches; it does not judge expiry. The binding (``bindings.kv``) applies the
+clock in one place: it passes ``now`` to the calls that must skip dead rows while paging (``list``)
+and treats an expired entry from ``get`` as missing. Keys are UTF-8 bytes, so every engine orders
+them by bytes, which is Cloudflare's documented order.
+
+Nothing here names SQLite: a Redis engine (several hosts sharing one state) fits the same shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+__all__ = ["Entry", "EntryStream", "KeyInfo", "NamespaceInfo", "NamespaceStorage", "Store", "Write"]
+
+Buffer = bytes | bytearray | memoryview
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A stored value with its expiration (whole seconds since the epoch) and metadata JSON text.
+
+    ``value`` is None only in results of ``get_many`` for values too large to load inline; the
+    caller decides whether to load them (``get``) after checking ``size`` against its budget.
+    """
+
+    value: bytes | None
+    size: int
+    expiration: int | None
+    metadata: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EntryStream:
+    """A value read as a stream of chunks, from one consistent snapshot."""
+
+    size: int
+    expiration: int | None
+    metadata: str | None
+    chunks: AsyncIterator[bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """One row of a key listing."""
+
+    key: bytes
+    expiration: int | None
+    metadata: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One pair of an atomic multi-key write."""
+
+    key: bytes
+    value: Buffer
+    expiration: int | None = None
+    metadata: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NamespaceInfo:
+    """A namespace in the catalog: a 32-hex-digit id and a unique title."""
+
+    id: str
+    title: str
+
+
+class NamespaceStorage(Protocol):
+    """The keys and values of one namespace.
+
+    Every write coroutine returns only once the write is durable (committed); concurrent writes may
+    share a commit. Reads see every write acknowledged before them, from this process or any other.
+    """
+
+    async def get(self, key: bytes) -> Entry | None:
+        """The entry under ``key`` with its value loaded, or None. Expired entries are returned too."""
+        ...
+
+    async def open(self, key: bytes) -> EntryStream | None:
+        """The entry under ``key`` with its value as a stream of chunks, or None."""
+        ...
+
+    async def get_many(self, keys: Sequence[bytes]) -> list[Entry | None]:
+        """Entries for ``keys``, in order; large values are left unloaded (``value`` None)."""
+        ...
+
+    async def put(self, key: bytes, value: Buffer, expiration: int | None, metadata: str | None) -> None:
+        """Replace the whole entry under ``key``: value, expiration and metadata."""
+        ...
+
+    async def put_many(self, writes: Sequence[Write]) -> None:
+        """Apply all ``writes`` in one transaction: all of them or none."""
+        ...
+
+    async def delete(self, key: bytes) -> None:
+        """Delete ``key``; a missing key is not an error."""
+        ...
+
+    async def delete_many(self, keys: Sequence[bytes]) -> None:
+        """Delete all ``keys`` in one transaction."""
+        ...
+
+    async def list(
+        self, prefix: bytes, start_after: bytes | None, limit: int, now: float
+    ) -> tuple[list[KeyInfo], bool]:
+        """Up to ``limit`` live keys with ``prefix``, after ``start_after``, in byte order.
+
+        A key is live if it has no expiration or ``expiration >= now``. Returns the keys and whether
+        more keys follow. Reads only the page it returns (plus dead rows skipped on the way).
+        """
+        ...
+
+    def discard_expired(self, key: bytes, now: float) -> None:
+        """Schedule deletion of ``key`` if it is still expired at ``now`` (lazy expiry); do not wait."""
+        ...
+
+    async def purge_expired(self, now: float, limit: int) -> int:
+        """Delete up to ``limit`` entries that expired before ``now``; return how many were deleted."""
+        ...
+
+
+class Store(Protocol):
+    """A catalog of namespaces and the storage of each."""
+
+    async def create_namespace(self, title: str, namespace_id: str | None = None) -> NamespaceInfo:
+        """Create a namespace; raises ``NamespaceTitleError`` if the title is missing or taken."""
+        ...
+
+    async def get_namespace(self, namespace_id: str) -> NamespaceInfo | None: ...
+
+    async def find_namespace(self, title: str) -> NamespaceInfo | None: ...
+
+    async def list_namespaces(self) -> list[NamespaceInfo]:
+        """Every namespace, ordered by title."""
+        ...
+
+    async def rename_namespace(self, namespace_id: str, title: str) -> NamespaceInfo: ...
+
+    async def delete_namespace(self, namespace_id: str) -> None:
+        """Delete a namespace and all its keys; raises ``NamespaceNotFoundError`` if missing."""
+        ...
+
+    async def namespace(self, namespace_id: str) -> NamespaceStorage:
+        """The storage of an existing namespace; raises ``NamespaceNotFoundError`` if missing."""
+        ...
+
+    async def purge_expired(self, now: float) -> int:
+        """Delete expired entries in every namespace; return how many."""
+        ...
+
+    async def close(self) -> None:
+        """Finish pending writes and release files."""
+        ...

@@ -129,11 +129,15 @@ class GetWithMetadataResult(_Result):
 
 
 class ValueWithMetadata(_Result):
-    """One entry of a bulk ``get_with_metadata``: ``value`` and ``metadata``."""
+    """One entry of a bulk ``get_with_metadata``: ``value`` and ``metadata``.
 
-    __slots__ = ("value", "metadata")
-    _items = {"value": "value", "metadata": "metadata"}
+    ``expiration`` is present only where the REST API reports it; the binding never does.
+    """
 
-    def __init__(self, value: Any, metadata: Any) -> None:
+    __slots__ = ("value", "metadata", "expiration")
+    _items = {"value": "value", "metadata": "metadata", "expiration": "expiration"}
+
+    def __init__(self, value: Any, metadata: Any, expiration: int | None = None) -> None:
         self.value = value
         self.metadata = metadata
+        self.expiration = _ABSENT if expiration is None else expiration

@@ -174,9 +174,10 @@ class GroupCommitWriter:
                 for job in jobs:  # find the culprit: one commit per write
                     self._commit([job])
                 return
-            if isinstance(exc, sqlite3.Error):
+            error = translate_error(exc)
+            if isinstance(exc, sqlite3.Error) and not isinstance(error, StorageFullError):
                 self._close_connection(jobs[0].path)  # a broken connection is reopened next time
-            self._notify(jobs, None, translate_error(exc))
+            self._notify(jobs, None, error)
             return
         self._notify(jobs, results, None)
 

@@ -1,0 +1,285 @@
+"""The KV service: the server side of every KV operation, shared by the binding, the REST API and the CLI.
+
+In Cloudflare the binding (workerd) checks key names and sends a request; the KV service then
+validates the request's wire form and reads or writes. ``KVService`` is that second half. Callers
+hand it keys they have already checked (the binding with workerd's client-side rules, the REST API
+with the service's ``check_key``) and options in wire form (strings as a query string carries
+them), so each check lives in ``limits`` once and runs once per request.
+
+It is also the one place that judges expiry against the clock.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from collections.abc import AsyncIterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .clock import Clock
+from .errors import KVError, KVTypeError
+from .limits import (
+    MAX_BULK_GET_BYTES,
+    MAX_LIST_LIMIT,
+    MAX_VALUE_BYTES,
+    check_bulk_count,
+    check_bulk_type,
+    check_cache_ttl,
+    check_key,
+    check_list_limit,
+    check_metadata,
+    check_prefix,
+    check_value_size,
+    resolve_expiration,
+)
+from .results import ListKey, ListResult, ValueWithMetadata
+from .storage.base import Buffer, Entry, EntryStream, NamespaceStorage, Write
+
+__all__ = ["BulkWrite", "KVService", "decode_cursor", "encode_cursor"]
+
+_BAD_VALUE = "KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and ReadableStreams as values."
+
+
+def encode_cursor(key: bytes) -> str:
+    """A list cursor: the last key returned, base64-encoded, as Miniflare makes them."""
+    return base64.b64encode(key).decode("ascii")
+
+
+def decode_cursor(cursor: str) -> bytes:
+    """The key a cursor points after. Lenient, like Miniflare's ``Buffer.from(cursor, "base64")``."""
+    text = cursor.strip().replace("-", "+").replace("_", "/").rstrip("=")
+    try:
+        return base64.b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        raise KVError(400, "Invalid cursor") from None
+
+
+@dataclass(frozen=True, slots=True)
+class BulkWrite:
+    """One pair of a bulk write in wire form (REST ``PUT /bulk``, ``workerhost kv bulk put``)."""
+
+    key: str
+    value: bytes
+    expiration: str | None = None
+    expiration_ttl: str | None = None
+    metadata: str | None = None
+
+
+def _parse_metadata(metadata: str | None) -> Any:
+    return None if metadata is None else json.loads(metadata)
+
+
+def _decode(value: bytes, strict: bool) -> str:
+    if not strict:
+        return value.decode("utf-8", "replace")
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        raise KVError(400, "At least one of the requested keys corresponds to a non-text value", code=10029) from None
+
+
+async def read_stream(stream: AsyncIterable[Any], *, drain: bool) -> bytearray:
+    """Collect a value stream, enforcing the 25 MiB limit.
+
+    Args:
+        drain: count the whole stream before refusing it, so the error states its real length (as
+            Miniflare does for the binding); otherwise stop at the first byte over the limit (the
+            REST API must not wait on a body that never ends).
+    """
+    data = bytearray()
+    length = 0
+    async for chunk in stream:
+        try:
+            view = memoryview(chunk)
+        except TypeError:
+            raise KVTypeError(400, _BAD_VALUE) from None
+        length += view.nbytes
+        if length <= MAX_VALUE_BYTES:
+            data += view
+        elif not drain:
+            break
+    check_value_size(length)
+    return data
+
+
+class KVService:
+    """KV operations on one namespace, validated as Cloudflare's KV service validates them.
+
+    Args:
+        storage: the namespace's storage engine.
+        clock: the time expiry is judged by.
+    """
+
+    __slots__ = ("storage", "clock")
+
+    def __init__(self, storage: NamespaceStorage, clock: Clock) -> None:
+        self.storage = storage
+        self.clock = clock
+
+    def _live(self, entry: Entry | EntryStream, key: bytes) -> bool:
+        # An entry is gone once its expiration is not after now; it is then deleted lazily.
+        expiration = entry.expiration
+        if expiration is None:
+            return True
+        now = self.clock.now()
+        if expiration > now:
+            return True
+        self.storage.discard_expired(key, now)
+        return False
+
+    # --- reads -----------------------------------------------------------------------------------
+
+    async def get(self, key: bytes, cache_ttl: int | None = None) -> Entry | None:
+        """The live entry under a checked key, value loaded; ``cache_ttl`` is validated and ignored."""
+        if cache_ttl is not None:
+            check_cache_ttl(cache_ttl)
+        entry = await self.storage.get(key)
+        if entry is None or not self._live(entry, key):
+            return None
+        return entry
+
+    async def open(self, key: bytes, cache_ttl: int | None = None) -> EntryStream | None:
+        """Like ``get``, with the value as a stream of chunks."""
+        if cache_ttl is not None:
+            check_cache_ttl(cache_ttl)
+        stream = await self.storage.open(key)
+        if stream is None:
+            return None
+        if not self._live(stream, key):
+            await stream.chunks.aclose()  # type: ignore[attr-defined]
+            return None
+        return stream
+
+    async def get_bulk(
+        self,
+        keys: Sequence[Any],
+        value_type: Any = None,
+        *,
+        cache_ttl: int | None = None,
+        with_metadata: bool = False,
+        with_expiration: bool = False,
+        strict_text: bool = False,
+    ) -> dict[str, Any]:
+        """Read 1..100 keys as text or JSON: a dict of key → value (or ``ValueWithMetadata``), None if missing.
+
+        Checks run in Miniflare's order: type, count, each key (and ``cache_ttl``), then values
+        (non-JSON), then the 25 MiB total. ``strict_text`` refuses non-UTF-8 values (the REST API's
+        10029) where the binding decodes them leniently.
+        """
+        effective_type = check_bulk_type(value_type)
+        check_bulk_count(len(keys))
+        encoded: dict[str, bytes] = {}
+        for key in keys:
+            encoded[key] = check_key(key)
+            if cache_ttl is not None:
+                check_cache_ttl(cache_ttl)
+        names = list(encoded)  # duplicate keys collapse into one entry, as in a JS Map
+        entries = await self.storage.get_many([encoded[name] for name in names])
+        live = {
+            name: entry
+            for name, entry in zip(names, entries, strict=True)
+            if entry is not None and self._live(entry, encoded[name])
+        }
+        shape = (effective_type, with_metadata, with_expiration, strict_text)
+        results: dict[str, Any] = dict.fromkeys(names)
+        for name, entry in live.items():
+            if entry.value is not None:
+                results[name] = self._bulk_value(entry, *shape)
+        total = sum(entry.size for entry in live.values())
+        if total > MAX_BULK_GET_BYTES:
+            raise KVError(413, f"Total size of request exceeds the limit of {MAX_BULK_GET_BYTES / 1024 / 1024:g}MB")
+        for name, entry in live.items():
+            if entry.value is None:  # large values are loaded only once the total is known to fit
+                loaded = await self.get(encoded[name])
+                if loaded is not None:
+                    results[name] = self._bulk_value(
+                        loaded, effective_type, with_metadata, with_expiration, strict_text
+                    )
+        return results
+
+    @staticmethod
+    def _bulk_value(entry: Entry, value_type: str, with_metadata: bool, with_expiration: bool, strict: bool) -> Any:
+        assert entry.value is not None
+        text = _decode(entry.value, strict)
+        if value_type == "json":
+            try:
+                value = json.loads(text)
+            except ValueError:
+                raise KVError(400, "At least one of the requested keys corresponds to a non-json value") from None
+        else:
+            value = text
+        if value is None or not with_metadata:
+            return value  # a JSON null reads as a missing key, as in Miniflare
+        expiration = entry.expiration if with_expiration else None
+        return ValueWithMetadata(value, _parse_metadata(entry.metadata), expiration)
+
+    async def list(self, prefix: str | None = None, limit: int | None = None, cursor: str | None = None) -> ListResult:
+        """A page of live keys in UTF-8 byte order; ``limit`` None means the default (1000)."""
+        if limit is not None:
+            check_list_limit(limit)
+        prefix_bytes = b"" if prefix is None else check_prefix(prefix)
+        after = decode_cursor(cursor) if cursor else None
+        rows, more = await self.storage.list(prefix_bytes, after, limit or MAX_LIST_LIMIT, self.clock.now())
+        keys = [
+            ListKey(
+                row.key.decode("utf-8", "replace"),
+                row.expiration,
+                *(() if row.metadata is None else (json.loads(row.metadata),)),
+            )
+            for row in rows
+        ]
+        next_cursor = encode_cursor(rows[-1].key) if more else None
+        return ListResult(keys, list_complete=next_cursor is None, cursor=next_cursor)
+
+    # --- writes ----------------------------------------------------------------------------------
+
+    async def put(
+        self,
+        key: bytes,
+        body: Buffer | AsyncIterable[Any],
+        *,
+        expiration: str | None = None,
+        expiration_ttl: str | None = None,
+        metadata: str | None = None,
+        length_hint: int | None = None,
+        drain: bool = True,
+    ) -> None:
+        """Store a value under a checked key, after the service's checks in their order.
+
+        Args:
+            expiration, expiration_ttl: the query parameters as sent; the TTL wins.
+            metadata: the metadata JSON text, or None.
+            length_hint: the body's length if known (``Content-Length``), checked before reading.
+            drain: see ``read_stream``.
+        """
+        expires = resolve_expiration(math.floor(self.clock.now()), expiration, expiration_ttl)
+        metadata_json = check_metadata(metadata)
+        if length_hint is not None:
+            check_value_size(length_hint)
+        if isinstance(body, AsyncIterable):
+            body = await read_stream(body, drain=drain)
+        else:
+            check_value_size(len(body))
+        await self.storage.put(key, body, expires, metadata_json)
+
+    def prepare(self, item: BulkWrite) -> Write:
+        """Validate one pair of a bulk write as a single put would be; raises ``KVError``."""
+        encoded = check_key(item.key)
+        expires = resolve_expiration(math.floor(self.clock.now()), item.expiration, item.expiration_ttl)
+        metadata_json = check_metadata(item.metadata)
+        check_value_size(len(item.value))
+        return Write(encoded, item.value, expires, metadata_json)
+
+    async def put_many(self, writes: Sequence[Write]) -> None:
+        """Store prepared pairs atomically: all of them or none."""
+        await self.storage.put_many(writes)
+
+    async def delete(self, key: bytes) -> None:
+        await self.storage.delete(key)
+
+    async def delete_many(self, keys: Sequence[str]) -> None:
+        """Delete many keys atomically, after checking every key (so a bad key deletes nothing)."""
+        await self.storage.delete_many([check_key(key) for key in keys])

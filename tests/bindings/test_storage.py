@@ -1,0 +1,413 @@
+"""The SQLite engine: layout, catalog, indexes, durability, other processes, large values, expiry upkeep."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from bindings import KVNamespace, ManualClock, NamespaceNotFoundError, SqliteStore, StorageError
+from bindings.errors import NamespaceTitleError, StorageFullError
+from bindings.storage import sqlite_namespace as engine
+from bindings.sweeper import sweep_forever
+
+from .writer_proc import value_for
+
+pytestmark = pytest.mark.anyio
+
+REPO = Path(__file__).resolve().parents[2]
+MIB = 1024 * 1024
+
+
+def _writer_process(persist: Path, namespace_id: str, tag: str, count: int, concurrency: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.bindings.writer_proc",
+            str(persist),
+            namespace_id,
+            tag,
+            str(count),
+            str(concurrency),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _rows(path: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(path) as connection:
+        return connection.execute(sql).fetchall()
+
+
+async def _namespace(store: SqliteStore, clock: ManualClock, title: str = "ns") -> tuple[KVNamespace, Path]:
+    info = await store.create_namespace(title)
+    return KVNamespace(await store.namespace(info.id), clock), store.namespace_path(info.id)
+
+
+# --- layout and catalog ---------------------------------------------------------------------------
+
+
+async def test_one_sqlite_file_per_namespace_plus_a_catalog(store: SqliteStore) -> None:
+    first = await store.create_namespace("first")
+    second = await store.create_namespace("second")
+    assert len(first.id) == 32 and int(first.id, 16) >= 0 and first.id == first.id.lower()
+    files = sorted(path.name for path in store.kv_dir.glob("*.sqlite3"))
+    assert files == sorted(["catalog.sqlite3", f"{first.id}.sqlite3", f"{second.id}.sqlite3"])
+    assert _rows(store.namespace_path(first.id), "PRAGMA journal_mode") == [("wal",)]
+    assert _rows(store.kv_dir / "catalog.sqlite3", "SELECT id, title FROM namespaces ORDER BY title") == [
+        (first.id, "first"),
+        (second.id, "second"),
+    ]
+
+
+async def test_data_is_readable_with_the_sqlite3_shell_model(store: SqliteStore, clock: ManualClock) -> None:
+    kv, path = await _namespace(store, clock)
+    await kv.put("héllo", "wörld", metadata={"a": 1})
+    assert _rows(path, "SELECT key, value, metadata FROM entries") == [("héllo".encode(), "wörld".encode(), '{"a":1}')]
+
+
+async def test_titles_are_unique(store: SqliteStore) -> None:
+    taken = await store.create_namespace("taken")
+    other = await store.create_namespace("other")
+    with pytest.raises(NamespaceTitleError) as caught:
+        await store.create_namespace("taken")
+    assert caught.value.duplicate
+    with pytest.raises(NamespaceTitleError):
+        await store.rename_namespace(other.id, "taken")
+    assert [info.title for info in await store.list_namespaces()] == ["other", "taken"]
+    assert await store.rename_namespace(taken.id, "renamed") == type(taken)(taken.id, "renamed")
+    assert (await store.find_namespace("renamed")) == type(taken)(taken.id, "renamed")
+
+
+@pytest.mark.parametrize("title", ["", "   ", None, "t" * 513])
+async def test_bad_titles_are_refused(store: SqliteStore, title: object) -> None:
+    with pytest.raises(NamespaceTitleError):
+        await store.create_namespace(title)  # type: ignore[arg-type]
+    assert await store.list_namespaces() == []
+
+
+async def test_fixed_ids(store: SqliteStore) -> None:
+    fixed = "0f2ac74b498b48028cb68387c421e279"
+    assert (await store.create_namespace("links", fixed)).id == fixed
+    with pytest.raises(StorageError, match="already exists"):
+        await store.create_namespace("again", fixed)
+    for bad in ["0F2AC74B498B48028CB68387C421E279", "abc", "../../etc/passwd", fixed + "0"]:
+        with pytest.raises(StorageError, match="32 lowercase hex"):
+            await store.create_namespace("bad", bad)
+    assert [info.title for info in await store.list_namespaces()] == ["links"]
+
+
+@pytest.mark.parametrize("namespace_id", ["0" * 32, "../../etc", "%2e%2e", "a" * 33, "", "catalog"])
+async def test_unknown_or_malformed_namespace_ids_are_not_found(store: SqliteStore, namespace_id: str) -> None:
+    with pytest.raises(NamespaceNotFoundError):
+        await store.namespace(namespace_id)
+    assert await store.get_namespace(namespace_id) is None
+    with pytest.raises(NamespaceNotFoundError):
+        await store.delete_namespace(namespace_id)
+
+
+async def test_delete_namespace_removes_its_file(store: SqliteStore, clock: ManualClock) -> None:
+    kv, path = await _namespace(store, clock)
+    await kv.put("key", "value")
+    info = (await store.list_namespaces())[0]
+    await store.delete_namespace(info.id)
+    assert not path.exists() and not Path(f"{path}-wal").exists()
+    assert await store.list_namespaces() == []
+    with pytest.raises(NamespaceNotFoundError):
+        await store.namespace(info.id)
+
+
+async def test_at_most_1000_namespaces(store: SqliteStore) -> None:
+    await asyncio.gather(*(store.create_namespace(f"ns{i:04}") for i in range(1000)))
+    with pytest.raises(StorageError, match="at most 1000 namespaces"):
+        await store.create_namespace("one too many")
+    assert len(await store.list_namespaces()) == 1000
+    assert len(list(store.kv_dir.glob("*.sqlite3"))) == 1001  # the refused one left no file behind
+
+
+async def test_a_second_store_on_the_same_directory_sees_the_catalog(tmp_path: Path) -> None:
+    first, second = SqliteStore(tmp_path), SqliteStore(tmp_path)
+    try:
+        info = await first.create_namespace("shared")
+        assert await second.get_namespace(info.id) == info
+        await second.delete_namespace(info.id)
+        with pytest.raises(NamespaceNotFoundError):
+            await first.namespace(info.id)
+    finally:
+        await first.close()
+        await second.close()
+
+
+# --- every operation is indexed -------------------------------------------------------------------
+
+
+async def test_every_statement_is_an_index_search(store: SqliteStore, clock: ManualClock) -> None:
+    _, path = await _namespace(store, clock)
+    statements = [
+        engine._GET,
+        engine._GET_FULL,
+        engine._GET_ROWID,
+        engine._LIST_FROM,
+        engine._LIST_AFTER,
+        engine._UPSERT,
+        engine._DELETE,
+        engine._DISCARD_EXPIRED,
+        engine._ANY_EXPIRED,
+        engine._PURGE,
+        "SELECT key, size FROM entries WHERE key IN (?, ?, ?)",
+    ]
+    with sqlite3.connect(path) as connection:
+        for sql in statements:
+            parameters = [None] * sql.count("?")
+            plan = [row[3] for row in connection.execute(f"EXPLAIN QUERY PLAN {sql}", parameters)]
+            scans = [step for step in plan if step.startswith("SCAN") and "entries" in step]
+            assert not scans, f"{sql!r} scans the table: {plan}"
+
+
+async def test_list_reads_only_its_page(store: SqliteStore, clock: ManualClock) -> None:
+    # Count SQLite VM steps for the same page query in a small and a 100x larger namespace.
+    steps = []
+    for title, count in [("small", 200), ("large", 20_000)]:
+        kv, _ = await _namespace(store, clock, title)
+        await kv.service.storage.put_many(
+            [engine.Write(f"k{i:06}".encode(), b"v") for i in range(count)]  # type: ignore[attr-defined]
+        )
+        connection = kv.service.storage._readers.get()  # type: ignore[attr-defined]
+        counter = [0]
+
+        def tick(counter: list[int] = counter) -> int:
+            counter[0] += 1
+            return 0
+
+        connection.set_progress_handler(tick, 10)
+        page = await kv.list(prefix="k0001", limit=10, cursor="azAwMDEwMA==")  # after "k000100"
+        connection.set_progress_handler(None, 10)
+        assert [key.name for key in page.keys] == [f"k{i:06}" for i in range(101, 111)]
+        steps.append(counter[0])
+    assert steps[1] <= steps[0] * 1.5, steps
+
+
+# --- durability and other processes ---------------------------------------------------------------
+
+
+async def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path)
+    info = await store.create_namespace("crash")
+    await store.close()
+    process = _writer_process(tmp_path, info.id, "w", 1_000_000, 16)
+    acknowledged = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        acknowledged.append(line.split()[1])
+        if len(acknowledged) >= 400:
+            break
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    process.stdout.close()
+    process.stderr.close()  # type: ignore[union-attr]
+
+    store = SqliteStore(tmp_path)
+    try:
+        kv = KVNamespace(await store.namespace(info.id))
+        values = {}
+        for start in range(0, len(acknowledged), 100):
+            values.update(await kv.get_with_metadata(acknowledged[start : start + 100]))
+        missing = [key for key, result in values.items() if result is None]
+        assert not missing, f"{len(missing)} acknowledged writes lost, e.g. {missing[:3]}"
+        for key, result in values.items():
+            assert result == {"value": value_for(key), "metadata": {"tag": "w"}}
+    finally:
+        await store.close()
+    assert _rows(tmp_path / "kv" / f"{info.id}.sqlite3", "PRAGMA integrity_check") == [("ok",)]
+
+
+async def test_two_processes_write_one_namespace(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path)
+    info = await store.create_namespace("together")
+    processes = [_writer_process(tmp_path, info.id, tag, 250, 8) for tag in ("a", "b")]
+    outputs = [process.communicate(timeout=120) for process in processes]
+    for process, (_, stderr) in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, stderr
+        assert "locked" not in stderr
+    kv = KVNamespace(await store.namespace(info.id))
+    try:
+        page = await kv.list(limit=1000)
+        names = [key.name for key in page.keys]
+        assert len([name for name in names if name.startswith(("a-", "b-"))]) == 500
+        assert (await kv.get("shared")).split("-")[0] in ("a", "b")
+    finally:
+        await store.close()
+
+
+async def test_a_write_from_another_process_is_seen_at_once(store: SqliteStore, clock: ManualClock) -> None:
+    info = await store.create_namespace("seen")
+    kv = KVNamespace(await store.namespace(info.id), clock)
+    await kv.put("shared", "before")
+    assert await kv.get("shared") == "before"  # warm any read path
+    process = _writer_process(store.root, info.id, "other", 1, 1)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    assert await kv.get("shared") == "other-000000"
+    assert await kv.get("other-000000") == value_for("other-000000")
+
+
+async def test_concurrent_writes_share_commits(store: SqliteStore, clock: ManualClock) -> None:
+    kv, _ = await _namespace(store, clock)
+    commits = []
+    writer = store._writer
+    original = writer._commit
+
+    def counting(jobs: list[object]) -> None:
+        commits.append(len(jobs))
+        original(jobs)  # type: ignore[arg-type]
+
+    writer._commit = counting  # type: ignore[method-assign]
+    await asyncio.gather(*(kv.put(f"k{i}", "v") for i in range(200)))
+    assert sum(commits) == 200
+    assert len(commits) < 100, f"200 concurrent writes took {len(commits)} commits"
+    assert len((await kv.list()).keys) == 200
+
+
+async def test_a_full_store_fails_that_write_and_keeps_earlier_data(store: SqliteStore, clock: ManualClock) -> None:
+    kv, path = await _namespace(store, clock)
+    await kv.put("before", "kept")
+    writer_connection = store._writer._connections[path]
+    (pages,) = writer_connection.execute("PRAGMA page_count").fetchone()
+    writer_connection.execute(f"PRAGMA max_page_count = {pages + 2}")
+    with pytest.raises(StorageFullError, match="full"):
+        await kv.put("big", b"x" * MIB)
+    assert await kv.get("before") == "kept"
+    assert await kv.get("big") is None
+    store._writer._connections[path].execute("PRAGMA max_page_count = 1073741823")
+    await kv.put("after", "works")
+    assert await kv.get("after") == "works"
+
+
+# --- large values ---------------------------------------------------------------------------------
+
+
+async def test_25_mib_value_round_trips_with_at_most_a_couple_of_copies(store: SqliteStore, clock: ManualClock) -> None:
+    kv, _ = await _namespace(store, clock)
+    value = os.urandom(25 * MIB)
+    tracemalloc.start()
+    try:
+        await kv.put("big", value)
+        _, put_peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        got = await kv.get("big", "bytes")
+        _, get_peak = tracemalloc.get_traced_memory()
+        assert got == value
+        del got
+        tracemalloc.reset_peak()
+        before, _ = tracemalloc.get_traced_memory()
+        total = 0
+        async for chunk in await kv.get("big", "stream"):
+            total += len(chunk)
+        _, peak = tracemalloc.get_traced_memory()
+        stream_peak = peak - before
+    finally:
+        tracemalloc.stop()
+    assert total == len(value)
+    assert put_peak < 2 * MIB, put_peak  # the caller's bytes are passed down, not copied
+    assert get_peak < 2 * 25 * MIB + MIB, get_peak
+    assert stream_peak < 4 * MIB, stream_peak
+
+
+async def test_streamed_put_of_25_mib_holds_about_one_copy(store: SqliteStore, clock: ManualClock) -> None:
+    kv, _ = await _namespace(store, clock)
+
+    async def chunks() -> object:
+        for _ in range(25):
+            yield b"y" * MIB
+
+    tracemalloc.start()
+    try:
+        await kv.put("big", chunks())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * 25 * MIB, peak
+    assert len(await kv.get("big", "bytes")) == 25 * MIB
+
+
+async def test_a_stream_is_one_consistent_version(store: SqliteStore, clock: ManualClock) -> None:
+    kv, _ = await _namespace(store, clock)
+    await kv.put("big", b"a" * (4 * MIB))
+    stream = await kv.get("big", "stream")
+    first = await anext(stream)
+    await kv.put("big", b"b" * (4 * MIB))
+    rest = b"".join([chunk async for chunk in stream])
+    assert first + rest == b"a" * (4 * MIB)
+    assert await kv.get("big", "bytes") == b"b" * (4 * MIB)
+
+
+# --- expiry upkeep --------------------------------------------------------------------------------
+
+
+async def test_reading_an_expired_key_deletes_its_row(store: SqliteStore, clock: ManualClock) -> None:
+    kv, path = await _namespace(store, clock)
+    await kv.put("key", "value", expiration_ttl=60)
+    clock.advance(60)
+    assert await kv.get("key") is None
+    await kv.put("barrier", "v")  # the writer applies jobs in order: the lazy delete is done
+    assert _rows(path, "SELECT key FROM entries") == [(b"barrier",)]
+
+
+async def test_a_rewritten_key_is_not_lazily_deleted(store: SqliteStore, clock: ManualClock) -> None:
+    kv, _ = await _namespace(store, clock)
+    await kv.put("key", "old", expiration_ttl=60)
+    clock.advance(60)
+    kv.service.storage.discard_expired(b"key", clock.now() - 61)  # a stale decision from before the rewrite
+    await kv.put("key", "new")
+    await kv.put("barrier", "v")
+    assert await kv.get("key") == "new"
+
+
+async def test_purge_deletes_expired_rows_and_disk_use_does_not_grow(store: SqliteStore, clock: ManualClock) -> None:
+    kv, path = await _namespace(store, clock)
+    sizes = []
+    for cycle in range(5):
+        writes = [engine.Write(f"c{cycle}-{i:05}".encode(), b"v" * 500, int(clock.now()) + 60) for i in range(2000)]
+        await kv.service.storage.put_many(writes)  # type: ignore[arg-type]
+        clock.advance(61)
+        assert await store.purge_expired(clock.now()) == 2000
+        assert _rows(path, "SELECT count(*) FROM entries") == [(0,)]
+        sizes.append(sum(p.stat().st_size for p in path.parent.glob(f"{path.name}*")))
+    # The first cycle grows the file; later cycles reuse the pages the purge freed.
+    assert sizes[-1] <= max(sizes[:2]) * 1.1, sizes
+
+
+async def test_purge_of_an_idle_namespace_writes_nothing(store: SqliteStore, clock: ManualClock) -> None:
+    kv, path = await _namespace(store, clock)
+    await kv.put("forever", "v")
+    version = _rows(path, "PRAGMA data_version")
+    assert await store.purge_expired(clock.now()) == 0
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT count(*) FROM entries").fetchone() == (1,)
+    assert version == _rows(path, "PRAGMA data_version")
+
+
+async def test_background_sweep_purges_without_reads(store: SqliteStore, clock: ManualClock) -> None:
+    kv, path = await _namespace(store, clock)
+    await kv.put("key", "value", expiration_ttl=60)
+    clock.advance(61)
+    sweep = asyncio.create_task(sweep_forever(store, clock, interval=0.01))
+    try:
+        for _ in range(500):  # real time only paces the sweep; expiry is decided by the clock above
+            if _rows(path, "SELECT count(*) FROM entries") == [(0,)]:
+                break
+            await asyncio.sleep(0.01)
+        assert _rows(path, "SELECT count(*) FROM entries") == [(0,)]
+    finally:
+        sweep.cancel()

@@ -7,71 +7,50 @@ Cloudflare's Python Workers hand scripts JS objects that support both ``r.keys``
 A field that is absent in Cloudflare's result (a list's ``cursor`` once complete, a key's unset
 ``expiration`` or ``metadata``) is absent here too: item access raises ``KeyError``, ``in`` is
 False, ``to_dict()`` leaves it out, and attribute access gives None.
+
+Attribute access is the fast path (plain slots and properties); a list page of 1000 keys is built
+on every ``list()`` call, so keys keep their metadata as JSON text and parse it only when asked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
 from typing import Any, ClassVar
 
 __all__ = ["GetWithMetadataResult", "ListKey", "ListResult", "ValueWithMetadata"]
 
-_ABSENT: Any = object()
-
 
 class _Result:
-    """Attribute and item access over a fixed set of fields; ``_items`` maps item names to attributes."""
+    """Item access, ``get``, ``in``, equality and ``repr`` over the fields ``_data()`` reports present."""
 
     __slots__ = ()
-    _items: ClassVar[dict[str, str]]
+    _aliases: ClassVar[dict[str, str]] = {}
 
-    def __getattribute__(self, name: str) -> Any:
-        value = object.__getattribute__(self, name)
-        return None if value is _ABSENT else value
-
-    def _raw(self, attribute: str) -> Any:
-        return object.__getattribute__(self, attribute)
+    def _data(self) -> dict[str, Any]:
+        raise NotImplementedError
 
     def __getitem__(self, item: str) -> Any:
-        attribute = self._items.get(item) if isinstance(item, str) else None
-        if attribute is None or self._raw(attribute) is _ABSENT:
-            raise KeyError(item)
-        return self._raw(attribute)
+        return self._data()[self._aliases.get(item, item)]
 
     def get(self, item: str, default: Any = None) -> Any:
-        try:
-            return self[item]
-        except KeyError:
-            return default
+        return self._data().get(self._aliases.get(item, item), default)
 
     def __contains__(self, item: object) -> bool:
-        attribute = self._items.get(item) if isinstance(item, str) else None
-        return attribute is not None and self._raw(attribute) is not _ABSENT
-
-    def _names(self) -> Iterator[str]:
-        # Item names, first spelling of each attribute only (``cacheStatus``, not also ``cache_status``).
-        seen: set[str] = set()
-        for item, attribute in self._items.items():
-            if attribute not in seen:
-                seen.add(attribute)
-                if self._raw(attribute) is not _ABSENT:
-                    yield item
+        return isinstance(item, str) and self._aliases.get(item, item) in self._data()
 
     def to_dict(self) -> dict[str, Any]:
         """The result as plain JSON-ready data, in Cloudflare's field names."""
-        return {name: _plain(self[name]) for name in self._names()}
+        return {name: _plain(value) for name, value in self._data().items()}
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, _Result):
-            return self.to_dict() == other.to_dict()
-        if isinstance(other, dict):
-            return self.to_dict() == other
+        if isinstance(other, _Result | dict):
+            return self.to_dict() == (other.to_dict() if isinstance(other, _Result) else other)
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={self[name]!r}" for name in self._names())
+        fields = ", ".join(f"{name}={value!r}" for name, value in self._data().items())
         return f"{type(self).__name__}({fields})"
 
 
@@ -84,48 +63,82 @@ def _plain(value: Any) -> Any:
 
 
 class ListKey(_Result):
-    """One key of a list page: ``name``, and ``expiration`` / ``metadata`` only when set."""
+    """One key of a list page: ``name``, and ``expiration`` / ``metadata`` only when set.
 
-    __slots__ = ("name", "expiration", "metadata")
-    _items = {"name": "name", "expiration": "expiration", "metadata": "metadata"}
+    Args:
+        name: the key.
+        expiration: seconds since the epoch, or None.
+        metadata_json: the stored metadata as JSON text, or None for no metadata.
+    """
 
-    def __init__(self, name: str, expiration: int | None = None, metadata: Any = _ABSENT) -> None:
+    __slots__ = ("name", "expiration", "_metadata_json")
+
+    def __init__(self, name: str, expiration: int | None = None, metadata_json: str | None = None) -> None:
         self.name = name
-        self.expiration = _ABSENT if expiration is None else expiration
-        self.metadata = metadata
+        self.expiration = expiration
+        self._metadata_json = metadata_json
+
+    @property
+    def metadata(self) -> Any:
+        return None if self._metadata_json is None else json.loads(self._metadata_json)
+
+    @property
+    def metadata_json(self) -> str | None:
+        """The metadata as stored (compact JSON text), for callers that pass it straight on."""
+        return self._metadata_json
+
+    def _data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"name": self.name}
+        if self.expiration is not None:
+            data["expiration"] = self.expiration
+        if self._metadata_json is not None:
+            data["metadata"] = self.metadata
+        return data
 
 
 class ListResult(_Result):
     """A page of keys. ``cursor`` is present only while ``list_complete`` is False."""
 
-    __slots__ = ("keys", "list_complete", "cursor", "cache_status")
-    _items = {"keys": "keys", "list_complete": "list_complete", "cursor": "cursor", "cacheStatus": "cache_status"}
+    __slots__ = ("keys", "list_complete", "cursor")
+    _aliases = {"cache_status": "cacheStatus"}
 
     def __init__(self, keys: list[ListKey], list_complete: bool, cursor: str | None = None) -> None:
         self.keys = keys
         self.list_complete = list_complete
-        self.cursor = _ABSENT if cursor is None else cursor
-        self.cache_status = None  # no edge cache locally, as in Miniflare
+        self.cursor = cursor
 
     @property
-    def listComplete(self) -> bool:  # the spelling some JS-minded callers use
-        return bool(self.list_complete)
+    def cache_status(self) -> None:
+        return None  # no edge cache locally, as in Miniflare
+
+    cacheStatus = cache_status  # the Workers spelling
+
+    def _data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"keys": self.keys, "list_complete": self.list_complete}
+        if self.cursor is not None:
+            data["cursor"] = self.cursor
+        data["cacheStatus"] = None
+        return data
 
 
 class GetWithMetadataResult(_Result):
     """``get_with_metadata`` of one key: ``value``, ``metadata`` and ``cache_status`` (all None if missing)."""
 
-    __slots__ = ("value", "metadata", "cache_status")
-    _items = {"value": "value", "metadata": "metadata", "cacheStatus": "cache_status", "cache_status": "cache_status"}
+    __slots__ = ("value", "metadata")
+    _aliases = {"cache_status": "cacheStatus"}
 
     def __init__(self, value: Any, metadata: Any) -> None:
         self.value = value
         self.metadata = metadata
-        self.cache_status = None
 
     @property
-    def cacheStatus(self) -> None:  # the Workers spelling
+    def cache_status(self) -> None:
         return None
+
+    cacheStatus = cache_status  # the Workers spelling
+
+    def _data(self) -> dict[str, Any]:
+        return {"value": self.value, "metadata": self.metadata, "cacheStatus": None}
 
 
 class ValueWithMetadata(_Result):
@@ -135,9 +148,14 @@ class ValueWithMetadata(_Result):
     """
 
     __slots__ = ("value", "metadata", "expiration")
-    _items = {"value": "value", "metadata": "metadata", "expiration": "expiration"}
 
     def __init__(self, value: Any, metadata: Any, expiration: int | None = None) -> None:
         self.value = value
         self.metadata = metadata
-        self.expiration = _ABSENT if expiration is None else expiration
+        self.expiration = expiration
+
+    def _data(self) -> dict[str, Any]:
+        data = {"value": self.value, "metadata": self.metadata}
+        if self.expiration is not None:
+            data["expiration"] = self.expiration
+        return data

@@ -6,6 +6,7 @@
     └── StorageError            the store could not do what was asked
         ├── NamespaceNotFoundError
         ├── NamespaceTitleError     a title is missing, too long or already taken
+        ├── NamespaceLimitError     the account already has the maximum number of namespaces
         └── StorageFullError        the disk (or the database's page limit) is full; nothing was written
 
 KV validation messages are Cloudflare's own (see KV-SPEC.md §2), so a handler sees locally what it
@@ -18,6 +19,7 @@ from __future__ import annotations
 __all__ = [
     "KVError",
     "KVTypeError",
+    "NamespaceLimitError",
     "NamespaceNotFoundError",
     "NamespaceTitleError",
     "StorageError",
@@ -86,11 +88,16 @@ class NamespaceNotFoundError(StorageError):
 
 
 class NamespaceTitleError(StorageError):
-    """A namespace title was refused: missing, too long, or taken by another namespace."""
+    """A namespace title was refused: missing (``.missing``), taken (``.duplicate``), or too long."""
 
-    def __init__(self, message: str, *, duplicate: bool = False) -> None:
+    def __init__(self, message: str, *, duplicate: bool = False, missing: bool = False) -> None:
         self.duplicate = duplicate
+        self.missing = missing
         super().__init__(message)
+
+
+class NamespaceLimitError(StorageError):
+    """The account already holds the maximum number of namespaces."""
 
 
 class StorageFullError(StorageError):

@@ -32,6 +32,7 @@ __all__ = [
     "MAX_LIST_LIMIT",
     "MAX_METADATA_BYTES",
     "MAX_NAMESPACES",
+    "MAX_SAFE_INTEGER",
     "MAX_TITLE_LENGTH",
     "MAX_VALUE_BYTES",
     "MIN_CACHE_TTL",
@@ -67,6 +68,7 @@ MAX_NAMESPACES = 1000
 MAX_TITLE_LENGTH = 512
 INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
+MAX_SAFE_INTEGER = 2**53 - 1
 
 _OUT_OF_RANGE = f"Value out of range. Must be between {INT32_MIN} and {INT32_MAX} (inclusive)."
 _JS_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?Infinity")
@@ -192,6 +194,13 @@ def check_cache_ttl(cache_ttl: int | None, raw: object = None) -> None:
         raise KVError(400, f"Invalid cache_ttl of {shown}. Cache TTL must be at least {MIN_CACHE_TTL}.")
 
 
+def _check_representable(value: int, name: str, raw: str) -> None:
+    # parseInt accepts any number of digits; beyond JS's safe integers no expiration is meaningful
+    # (and beyond int64 none can be stored).
+    if value > MAX_SAFE_INTEGER:
+        raise KVError(400, f"Invalid {name} of {raw}. Please specify integer less than {MAX_SAFE_INTEGER + 1}.")
+
+
 def resolve_expiration(now: int, raw_expiration: str | None, raw_expiration_ttl: str | None) -> int | None:
     """Turn the ``expiration`` / ``expiration_ttl`` query parameters into an absolute expiration.
 
@@ -208,6 +217,7 @@ def resolve_expiration(now: int, raw_expiration: str | None, raw_expiration_ttl:
             raise KVError(
                 400, f"Invalid expiration_ttl of {raw_expiration_ttl}. Please specify integer greater than 0."
             )
+        _check_representable(ttl, "expiration_ttl", raw_expiration_ttl)
         if ttl < MIN_EXPIRATION_TTL:
             raise KVError(
                 400,
@@ -224,6 +234,7 @@ def resolve_expiration(now: int, raw_expiration: str | None, raw_expiration_ttl:
                 "of seconds since the UNIX epoch.",
                 code=10033,
             )
+        _check_representable(expiration, "expiration", raw_expiration)
         if expiration < now + MIN_EXPIRATION_TTL:
             raise KVError(
                 400,
@@ -240,9 +251,19 @@ def encode_metadata(metadata: Any) -> str | None:
     if metadata is None:
         return None
     try:
-        return json.dumps(metadata, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return _compact_json(metadata)
     except (TypeError, ValueError) as exc:
         raise KVTypeError(400, f"KV put() metadata must be JSON-serialisable: {exc}") from None
+
+
+def _compact_json(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate has no UTF-8 form; JSON.stringify escapes it (\ud800), and so do we.
+        text = json.dumps(value, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+    return text
 
 
 def _reject_constant(name: str) -> Any:
@@ -267,7 +288,7 @@ def check_metadata(metadata_json: str | None) -> str | None:
     except (ValueError, RecursionError):
         raise KVError(400, "metadata must be valid json", code=10147) from None
     # JSON null is "no metadata": Cloudflare only returns metadata that is non-null.
-    return None if parsed is None else json.dumps(parsed, ensure_ascii=False, separators=(",", ":"))
+    return None if parsed is None else _compact_json(parsed)
 
 
 def check_value_size(length: int) -> None:

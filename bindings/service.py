@@ -120,14 +120,16 @@ class KVService:
         self.clock = clock
 
     def _live(self, entry: Entry | EntryStream, key: bytes) -> bool:
-        # An entry is gone once its expiration is not after now; it is then deleted lazily.
+        # get treats an entry as gone once its expiration is not after now, but list still shows
+        # it during that exact second (KV-SPEC.md §1.6); the row is deleted lazily only past it.
         expiration = entry.expiration
         if expiration is None:
             return True
         now = self.clock.now()
         if expiration > now:
             return True
-        self.storage.discard_expired(key, now)
+        if expiration < now:
+            self.storage.discard_expired(key, now)
         return False
 
     # --- reads -----------------------------------------------------------------------------------

@@ -116,7 +116,7 @@ class NamespaceStorage(Protocol):
         ...
 
     def discard_expired(self, key: bytes, now: float) -> None:
-        """Schedule deletion of ``key`` if it is still expired at ``now`` (lazy expiry); do not wait."""
+        """Schedule deletion of ``key`` if its expiration is still before ``now`` (lazy expiry); do not wait."""
         ...
 
     async def purge_expired(self, now: float, limit: int) -> int:

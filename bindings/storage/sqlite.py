@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..errors import NamespaceNotFoundError, NamespaceTitleError, StorageError
+from ..errors import NamespaceLimitError, NamespaceNotFoundError, NamespaceTitleError, StorageError
 from ..limits import MAX_NAMESPACES, MAX_TITLE_LENGTH
 from .base import NamespaceInfo
 from .sqlite_files import connect_writer, create_catalog_file, create_namespace_file, is_namespace_id
@@ -102,7 +102,7 @@ class SqliteStore:
         def insert(connection: sqlite3.Connection) -> None:
             (count,) = connection.execute("SELECT count(*) FROM namespaces").fetchone()
             if count >= MAX_NAMESPACES:
-                raise StorageError(f"an account may have at most {MAX_NAMESPACES} namespaces")
+                raise NamespaceLimitError(f"an account may have at most {MAX_NAMESPACES} namespaces")
             if connection.execute("SELECT 1 FROM namespaces WHERE id = ?", (namespace_id,)).fetchone():
                 raise StorageError(f"a namespace with id {namespace_id} already exists")
             _insert_or_update(connection, "INSERT INTO namespaces VALUES (?, ?, ?)", (namespace_id, title, created_on))
@@ -168,7 +168,7 @@ class SqliteStore:
 
 def _check_title(title: object) -> None:
     if not isinstance(title, str) or not title.strip():
-        raise NamespaceTitleError("request is missing a title definition")
+        raise NamespaceTitleError("request is missing a title definition", missing=True)
     if len(title) > MAX_TITLE_LENGTH:
         raise NamespaceTitleError(f"title must be at most {MAX_TITLE_LENGTH} characters, got {len(title)}")
 

@@ -46,7 +46,8 @@ _UPSERT = (
     "size = excluded.size, value = excluded.value"
 )
 _DELETE = "DELETE FROM entries WHERE key = ?"
-_DISCARD_EXPIRED = "DELETE FROM entries WHERE key = ? AND expiration <= ?"
+# Strictly before now: at the exact second a key is no longer gettable but still listable.
+_DISCARD_EXPIRED = "DELETE FROM entries WHERE key = ? AND expiration < ?"
 _ANY_EXPIRED = "SELECT 1 FROM entries WHERE expiration < ? LIMIT 1"
 _PURGE = "DELETE FROM entries WHERE id IN (SELECT id FROM entries WHERE expiration < ? LIMIT ?)"
 

@@ -693,3 +693,19 @@ async def test_two_bindings_on_one_namespace_see_each_others_writes(store: Sqlit
     second = KVNamespace(await store.namespace(info.id), clock)
     await first.put("key", "from first")
     assert await second.get("key") == "from first"
+
+
+async def test_metadata_with_a_lone_surrogate_round_trips(kv: KVNamespace) -> None:
+    await kv.put("key", "v", metadata={"s": "\ud800"})
+    assert (await kv.get_with_metadata("key")).metadata == {"s": "\ud800"}
+    assert (await kv.list()).keys[0].metadata == {"s": "\ud800"}
+
+
+async def test_a_get_at_the_exact_expiration_second_does_not_hide_the_key_from_list(
+    kv: KVNamespace, clock: ManualClock
+) -> None:
+    await kv.put("key", "value", expiration_ttl=60)
+    clock.advance(60)
+    assert await kv.get("key") is None
+    await kv.put("barrier", "v")  # any lazy delete queued by the get has now run
+    assert [key.name for key in (await kv.list()).keys] == ["barrier", "key"]

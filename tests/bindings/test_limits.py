@@ -207,3 +207,19 @@ def test_bulk_checks() -> None:
         check_bulk_count(101)
     with pytest.raises(KVError, match="^You must request a minimum of 1 key$"):
         check_bulk_count(0)
+
+
+def test_expirations_beyond_safe_integers_are_refused() -> None:
+    with pytest.raises(KVError, match=r"^Invalid expiration of 9{30}\. Please specify integer less than"):
+        resolve_expiration(1000, "9" * 30, None)
+    with pytest.raises(KVError) as caught:
+        resolve_expiration(1000, None, "100000000000000000000")
+    assert caught.value.message == (
+        "Invalid expiration_ttl of 100000000000000000000. Please specify integer less than 9007199254740992."
+    )
+    assert resolve_expiration(0, None, str(2**53 - 1)) == 2**53 - 1
+
+
+def test_metadata_with_a_lone_surrogate_is_escaped_as_json_stringify_does() -> None:
+    assert encode_metadata({"s": "\ud800"}) == '{"s":"\\ud800"}'
+    assert check_metadata('{"s": "\\ud800"}') == '{"s":"\\ud800"}'

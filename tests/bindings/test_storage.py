@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bindings import KVNamespace, ManualClock, NamespaceNotFoundError, SqliteStore, StorageError
-from bindings.errors import NamespaceTitleError, StorageFullError
+from bindings.errors import NamespaceLimitError, NamespaceTitleError, StorageFullError
 from bindings.storage import sqlite_namespace as engine
 from bindings.sweeper import sweep_forever
 
@@ -92,8 +92,9 @@ async def test_titles_are_unique(store: SqliteStore) -> None:
 
 @pytest.mark.parametrize("title", ["", "   ", None, "t" * 513])
 async def test_bad_titles_are_refused(store: SqliteStore, title: object) -> None:
-    with pytest.raises(NamespaceTitleError):
+    with pytest.raises(NamespaceTitleError) as caught:
         await store.create_namespace(title)  # type: ignore[arg-type]
+    assert caught.value.missing == (title != "t" * 513)
     assert await store.list_namespaces() == []
 
 
@@ -130,7 +131,7 @@ async def test_delete_namespace_removes_its_file(store: SqliteStore, clock: Manu
 
 async def test_at_most_1000_namespaces(store: SqliteStore) -> None:
     await asyncio.gather(*(store.create_namespace(f"ns{i:04}") for i in range(1000)))
-    with pytest.raises(StorageError, match="at most 1000 namespaces"):
+    with pytest.raises(NamespaceLimitError, match="at most 1000 namespaces"):
         await store.create_namespace("one too many")
     assert len(await store.list_namespaces()) == 1000
     assert len(list(store.kv_dir.glob("*.sqlite3"))) == 1001  # the refused one left no file behind
@@ -358,7 +359,7 @@ async def test_a_stream_is_one_consistent_version(store: SqliteStore, clock: Man
 async def test_reading_an_expired_key_deletes_its_row(store: SqliteStore, clock: ManualClock) -> None:
     kv, path = await _namespace(store, clock)
     await kv.put("key", "value", expiration_ttl=60)
-    clock.advance(60)
+    clock.advance(61)
     assert await kv.get("key") is None
     await kv.put("barrier", "v")  # the writer applies jobs in order: the lazy delete is done
     assert _rows(path, "SELECT key FROM entries") == [(b"barrier",)]

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
@@ -34,6 +35,21 @@ Handler = Callable[[ApiContext, Request], Awaitable[Response]]
 
 NAMESPACES = "/accounts/{account_id}/storage/kv/namespaces"
 NAMESPACE = NAMESPACES + "/{namespace_id}"
+
+
+class _KeyConvertor(Convertor[str]):
+    """The rest of the path, newlines included (Starlette's ``path`` stops at one; a key may hold it)."""
+
+    regex = r"[\s\S]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("kvkey", _KeyConvertor())
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +76,10 @@ ROUTES: tuple[ApiRoute, ...] = (
     ApiRoute("PUT", NAMESPACE, namespaces.rename_namespace, "rename namespace", Access.WRITE),
     ApiRoute("DELETE", NAMESPACE, namespaces.delete_namespace, "remove namespace", Access.WRITE),
     ApiRoute("GET", NAMESPACE + "/keys", keys.list_keys, "list keys", Access.READ),
-    ApiRoute("GET", NAMESPACE + "/values/{key_name:path}", values.get_value, "get", Access.READ),
-    ApiRoute("PUT", NAMESPACE + "/values/{key_name:path}", values.put_value, "put", Access.WRITE),
-    ApiRoute("DELETE", NAMESPACE + "/values/{key_name:path}", values.delete_value, "remove key", Access.WRITE),
-    ApiRoute("GET", NAMESPACE + "/metadata/{key_name:path}", values.get_metadata, "metadata", Access.READ),
+    ApiRoute("GET", NAMESPACE + "/values/{key_name:kvkey}", values.get_value, "get", Access.READ),
+    ApiRoute("PUT", NAMESPACE + "/values/{key_name:kvkey}", values.put_value, "put", Access.WRITE),
+    ApiRoute("DELETE", NAMESPACE + "/values/{key_name:kvkey}", values.delete_value, "remove key", Access.WRITE),
+    ApiRoute("GET", NAMESPACE + "/metadata/{key_name:kvkey}", values.get_metadata, "metadata", Access.READ),
     ApiRoute("PUT", NAMESPACE + "/bulk", bulk.bulk_write, "bulk put keys", Access.WRITE),
     ApiRoute("DELETE", NAMESPACE + "/bulk", bulk.bulk_delete, "bulk remove keys", Access.WRITE),
     ApiRoute("POST", NAMESPACE + "/bulk/delete", bulk.bulk_delete, "bulk remove keys", Access.WRITE),

@@ -24,7 +24,7 @@ _ERRORS = {
     400: "The request is malformed, fails a KV limit, or names another account (7003).",
     401: "No credentials, or unknown ones (10000), when tokens are configured.",
     403: "A read-only token was used for a write (10000).",
-    404: "The namespace (10013) or key (10009) does not exist.",
+    404: "The namespace (10013) or key (10009) does not exist, or no route matches the path (7000).",
     413: "A value, metadata or request body is over its limit.",
     414: "A key or prefix is longer than 512 bytes.",
 }
@@ -85,7 +85,8 @@ def _param(name: str, where: str, schema: Schema, description: str = "", require
     }
 
 
-_ACCOUNT = _param("account_id", "path", _string(maxLength=32), "The account id (the host's configured one).")
+# Defined per document: the one account id the API answers to (any other is a 400 routing error).
+_ACCOUNT = {"$ref": "#/components/parameters/account_id"}
 _NAMESPACE = _param("namespace_id", "path", _string(maxLength=32), "A namespace id: 32 hex digits.")
 _KEY = _param(
     "key_name", "path", _string(minLength=1), f"A key, percent-encoded; at most {MAX_KEY_BYTES} bytes of UTF-8."
@@ -124,14 +125,14 @@ def _namespace_paths() -> dict[str, Schema]:
                 "workers-kv-namespace-list-namespaces",
                 "List namespaces",
                 _result({"type": "array", "items": _ref("Namespace")}, "A page of namespaces.", page_info),
-                (400, 401),
+                (400, 401, 404),
                 parameters=list_params,
             ),
             "post": _operation(
                 "workers-kv-namespace-create-a-namespace",
                 "Create a namespace",
                 namespace,
-                (400, 401, 403, 413),
+                (400, 401, 403, 404, 413),
                 requestBody=_TITLE_BODY,
             ),
         },
@@ -334,7 +335,7 @@ def _account_paths() -> dict[str, Schema]:
     }
 
 
-def _components() -> Schema:
+def _components(account_id: str) -> Schema:
     message = _object(
         {"code": _integer(minimum=1000), "message": _string(), "source": _object({"pointer": _string()})},
         ("code", "message"),
@@ -363,6 +364,9 @@ def _components() -> Schema:
             ),
         },
         "responses": {f"E{status}": _json(_ref("Failure"), text) for status, text in _ERRORS.items()},
+        "parameters": {
+            "account_id": _param("account_id", "path", _string(enum=[account_id]), "The account this API serves.")
+        },
         "securitySchemes": {
             "api_token": {"type": "http", "scheme": "bearer"},
             "api_email": {"type": "apiKey", "in": "header", "name": "X-Auth-Email"},
@@ -383,7 +387,7 @@ def openapi_document(account_id: str) -> Schema:
         "servers": [{"url": "/client/v4"}],
         "security": [{"api_token": []}, {"api_email": [], "api_key": []}],
         "paths": {**_account_paths(), **_namespace_paths(), **_key_paths(), **_bulk_paths()},
-        "components": _components(),
+        "components": _components(account_id),
     }
     document["components"]["schemas"]["Failure"]["example"] = {
         "success": False,

@@ -18,8 +18,7 @@ import httpx
 import pytest
 import uvicorn
 from cloudflare import Cloudflare
-from starlette.applications import Starlette
-from starlette.routing import Mount
+from starlette.responses import PlainTextResponse
 from starlette.types import Receive, Scope, Send
 
 from bindings import KVNamespace, ManualClock, SqliteStore
@@ -33,16 +32,24 @@ READ_TOKEN = "read-token-0123456789"
 TOKENS = ApiAuth(tokens=frozenset({WRITE_TOKEN}), read_tokens=frozenset({READ_TOKEN}))
 OPEN = ApiAuth()
 TIME_NOW = 1_000_000
+PREFIX = "/client/v4"
 
 
 class _Switchboard:
-    """The ASGI app the server runs: forwards to whichever app the current test installed."""
+    """The ASGI app the server runs: serves the current test's API under ``/client/v4``.
+
+    It mounts the API as the host does, by prefix, setting ``root_path`` (Starlette's ``Mount``
+    would miss paths holding an encoded newline, which KV keys may contain).
+    """
 
     def __init__(self) -> None:
         self.app: Any = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
+        if scope["type"] == "http" and scope["path"].startswith(PREFIX + "/"):
+            await self.app({**scope, "root_path": scope.get("root_path", "") + PREFIX}, receive, send)
+        else:
+            await PlainTextResponse("Not Found", status_code=404)(scope, receive, send)
 
 
 class LiveServer:
@@ -93,7 +100,7 @@ class LiveApi:
         self.store = store
         self.clock = clock
         self.account_id = ACCOUNT_ID
-        self.root = f"http://127.0.0.1:{server.port}/client/v4"
+        self.root = f"http://127.0.0.1:{server.port}{PREFIX}"
         self.base = f"{self.root}/accounts/{ACCOUNT_ID}/storage/kv/namespaces"
         self.http = httpx.Client(timeout=60)
         self._sdks: list[Cloudflare] = []
@@ -101,8 +108,7 @@ class LiveApi:
 
     def use(self, auth: ApiAuth) -> None:
         """Serve a new API app on the same store, with these tokens."""
-        api = create_api(self.store, clock=self.clock, account_id=ACCOUNT_ID, auth=auth)
-        self.server.switchboard.app = Starlette(routes=[Mount("/client/v4", app=api)])
+        self.server.switchboard.app = create_api(self.store, clock=self.clock, account_id=ACCOUNT_ID, auth=auth)
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return self.server.run(coroutine)

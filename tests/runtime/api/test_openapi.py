@@ -34,12 +34,17 @@ def test_the_document_and_the_routes_match_both_ways(api: LiveApi, tmp_path) -> 
 
 def test_every_operation_documents_its_parameters_and_an_error_envelope(api: LiveApi) -> None:
     document = api.http.get(f"{api.root}/openapi.json").json()
+    shared = document["components"]["parameters"]
+
+    def name(param: dict) -> str:
+        return shared[param["$ref"].rsplit("/", 1)[1]]["name"] if "$ref" in param else param["name"]
+
     for path, item in document["paths"].items():
-        named = {param["name"] for param in item.get("parameters", [])}
+        named = {name(param) for param in item.get("parameters", [])}
         for method, operation in item.items():
             if method not in HTTP_METHODS:
                 continue
-            names = named | {param["name"] for param in operation.get("parameters", [])}
+            names = named | {name(param) for param in operation.get("parameters", [])}
             assert set(re.findall(r"\{(\w+)\}", path)) <= names, (path, method)
             assert "200" in operation["responses"]
             if path != "/openapi.json":
@@ -59,3 +64,8 @@ def test_the_document_is_public_even_with_tokens(api: LiveApi) -> None:
     api.use(TOKENS)
     response = api.http.get(f"{api.root}/openapi.json")
     assert response.status_code == 200 and response.json()["openapi"] == "3.0.3"
+
+
+def test_the_document_names_the_configured_account(api: LiveApi) -> None:
+    document = api.http.get(f"{api.root}/openapi.json").json()
+    assert document["components"]["parameters"]["account_id"]["schema"]["enum"] == [ACCOUNT_ID]

@@ -12,7 +12,18 @@ from bindings.limits import MAX_VALUE_BYTES
 from .conftest import TIME_NOW, LiveApi, assert_cf_error, result_of
 from .rawhttp import send, send_endless
 
-SPECIAL_KEYS = ["a/b", "what?x=1", "hash#tag", "100%", "with space", "café", "emoji 😀", "a//b/", " lead"]
+SPECIAL_KEYS = [
+    "a/b",
+    "what?x=1",
+    "hash#tag",
+    "100%",
+    "with space",
+    "café",
+    "emoji 😀",
+    "a//b/",
+    " lead",
+    "line\nbreak",
+]
 
 
 def path_of(url: str) -> str:

@@ -32,6 +32,7 @@ __all__ = ["ROUTES", "ApiRoute", "create_api"]
 logger = logging.getLogger("workerhost.api")
 
 Handler = Callable[[ApiContext, Request], Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 NAMESPACES = "/accounts/{account_id}/storage/kv/namespaces"
 NAMESPACE = NAMESPACES + "/{namespace_id}"
@@ -99,7 +100,14 @@ def _route_error(request: Request) -> ApiError:
     return ApiError(400, CF_ROUTE, message, bare=True, more=((CF_NO_ROUTE, "No route for that URI"),))
 
 
-def _endpoint(api: ApiContext, route: ApiRoute) -> Callable[[Request], Awaitable[Response]]:
+def _by_method(endpoints: dict[str, Endpoint]) -> Endpoint:
+    async def dispatch(request: Request) -> Response:
+        return await endpoints["GET" if request.method == "HEAD" else request.method](request)
+
+    return dispatch
+
+
+def _endpoint(api: ApiContext, route: ApiRoute) -> Endpoint:
     handler, operation, access = route.handler, route.operation, route.access
 
     async def endpoint(request: Request) -> Response:
@@ -147,7 +155,11 @@ def create_api(store: Store, *, clock: Clock, account_id: str, auth: ApiAuth) ->
         auth: the API tokens; with none, the API is open (see ``check_exposure``).
     """
     api = ApiContext(store, clock, account_id, Authenticator(auth))
-    routes = [Route(r.path, _endpoint(api, r), methods=[r.method]) for r in ROUTES]
+    by_path: dict[str, dict[str, Endpoint]] = {}
+    for route in ROUTES:
+        by_path.setdefault(route.path, {})[route.method] = _endpoint(api, route)
+    # One Route per path, so a 405's Allow header lists every method the path has.
+    routes = [Route(path, _by_method(endpoints), methods=list(endpoints)) for path, endpoints in by_path.items()]
     document = JSONResponse(openapi_document(account_id)).body  # rendered once
 
     async def serve_openapi(request: Request) -> Response:

@@ -93,7 +93,11 @@ _KEY = _param(
 )
 _TITLE_BODY = {
     "required": True,
-    "content": {"application/json": {"schema": _object({"title": _string(maxLength=MAX_TITLE_LENGTH)}, ("title",))}},
+    "content": {
+        "application/json": {
+            "schema": _object({"title": _string(minLength=1, maxLength=MAX_TITLE_LENGTH, pattern=r"\S")}, ("title",))
+        }
+    },
 }
 _READ_ERRORS = (400, 401, 404)
 _WRITE_ERRORS = (400, 401, 403, 404, 413)
@@ -112,7 +116,7 @@ _BULK_RESULT = _result(_ref("BulkResult"), "Every key was written or deleted.")
 def _namespace_paths() -> dict[str, Schema]:
     page_info = _object({name: _integer() for name in ("page", "per_page", "count", "total_count", "total_pages")})
     list_params = [
-        _param("page", "query", _integer(minimum=1, default=1)),
+        _param("page", "query", _integer(minimum=1, maximum=2**31 - 1, default=1)),
         _param("per_page", "query", _integer(minimum=1, maximum=1000, default=20)),
         _param("order", "query", _string(enum=["id", "title"], default="id")),
         _param("direction", "query", _string(enum=["asc", "desc"], default="asc")),

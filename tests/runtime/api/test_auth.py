@@ -149,3 +149,9 @@ def test_an_open_api_refuses_other_addresses(host: str) -> None:
 
 def test_an_api_with_tokens_may_serve_any_address() -> None:
     check_exposure("0.0.0.0", ApiAuth(read_tokens=frozenset({"r"})))
+
+
+def test_a_405_lists_every_method_of_the_path(api: LiveApi) -> None:
+    response = api.http.post(f"{api.base}/{'0' * 32}")
+    assert response.status_code == 405
+    assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD", "PUT", "DELETE"}

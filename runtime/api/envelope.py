@@ -20,7 +20,7 @@ key missing (value, metadata)                 404     10009  ``<op>: 'key not fo
 ``NamespaceTitleError`` duplicate             400     10014  the store's text, bare (as seen live)
 ``NamespaceTitleError`` missing               400     10019  ``request is missing a title definition``
 ``NamespaceTitleError`` other (too long)      400     10001  ``<op>: '<text>'``
-``UnicodeEncodeError`` (lone surrogate)       400     10001  ``<op>: 'metadata must not contain ...'``
+``NamespaceLimitError``                       400     10001  the store's text, bare
 ``KVError`` with ``.code`` (10029, 10033)     status  .code  ``<op>: '<service message>'``
 ``KVError`` 10147 (metadata not JSON)         400     10147  ``metadata must be valid json``, bare
 ``KVError`` without a code                    status  10001  ``<op>: '<service message>'`` (400/413/414)
@@ -42,11 +42,19 @@ server-side failures (Cloudflare documents no code for them).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.responses import JSONResponse
 
-from bindings.errors import KVError, NamespaceNotFoundError, NamespaceTitleError, StorageError, StorageFullError
+from bindings.errors import (
+    KVError,
+    NamespaceLimitError,
+    NamespaceNotFoundError,
+    NamespaceTitleError,
+    StorageError,
+    StorageFullError,
+)
 
 __all__ = [
     "CF_AUTH",
@@ -82,6 +90,17 @@ CF_INVALID_METADATA = 10147
 _BARE_CODES = frozenset({CF_DUPLICATE_TITLE, CF_MISSING_TITLE, CF_INVALID_METADATA})
 
 
+class EnvelopeResponse(JSONResponse):
+    """JSON that survives lone surrogates: stored metadata may hold one (JSON escapes it), and
+    Starlette's renderer would fail encoding it to UTF-8; such a body is sent ASCII-escaped."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
 class ApiError(Exception):
     """A request refused with an error envelope.
 
@@ -113,7 +132,7 @@ class ApiError(Exception):
         self.pointer = pointer
         self.more = more
 
-    def response(self, operation: str | None = None) -> JSONResponse:
+    def response(self, operation: str | None = None) -> EnvelopeResponse:
         """The error envelope, with ``operation`` named in the message unless the error is bare."""
         text = self.message if self.bare or operation is None else f"{operation}: '{self.message}'"
         first: dict[str, Any] = {"code": self.code, "message": text}
@@ -121,15 +140,15 @@ class ApiError(Exception):
             first["source"] = {"pointer": self.pointer}
         errors = [first, *({"code": code, "message": message} for code, message in self.more)]
         body = {"success": False, "errors": errors, "messages": [], "result": None}
-        return JSONResponse(body, status_code=self.status)
+        return EnvelopeResponse(body, status_code=self.status)
 
 
-def success(result: Any, result_info: dict[str, Any] | None = None) -> JSONResponse:
+def success(result: Any, result_info: dict[str, Any] | None = None) -> EnvelopeResponse:
     """A success envelope around ``result``."""
     body: dict[str, Any] = {"success": True, "errors": [], "messages": [], "result": result}
     if result_info is not None:
         body["result_info"] = result_info
-    return JSONResponse(body)
+    return EnvelopeResponse(body)
 
 
 def to_api_error(exc: Exception) -> ApiError | None:
@@ -143,13 +162,11 @@ def to_api_error(exc: Exception) -> ApiError | None:
     if isinstance(exc, NamespaceTitleError):
         if exc.duplicate:
             return ApiError(400, CF_DUPLICATE_TITLE, str(exc))
-        if str(exc) == "request is missing a title definition":
+        if exc.missing:
             return ApiError(400, CF_MISSING_TITLE, str(exc))
         return ApiError(400, CF_VALIDATION, str(exc))
-    if isinstance(exc, UnicodeEncodeError):
-        # Only metadata carries text to the store, and JSON's "\ud800" escapes can smuggle a lone
-        # surrogate into it, which no UTF-8 store can hold (the store refuses it; nothing is written).
-        return ApiError(400, CF_VALIDATION, "metadata must not contain lone surrogates (such as \\ud800)")
+    if isinstance(exc, NamespaceLimitError):
+        return ApiError(400, CF_VALIDATION, str(exc))
     if isinstance(exc, StorageFullError):
         return ApiError(507, CF_INTERNAL, str(exc), bare=True)
     if isinstance(exc, StorageError):

@@ -8,12 +8,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bindings.errors import NamespaceNotFoundError, StorageError
+from bindings.errors import NamespaceNotFoundError
 from bindings.storage import NamespaceInfo
 
 from .body import read_json
 from .context import ApiContext
-from .envelope import CF_VALIDATION, ApiError, success
+from .envelope import success
 from .query import choice_param, int_param
 
 __all__ = ["create_namespace", "delete_namespace", "get_namespace", "list_namespaces", "rename_namespace"]
@@ -67,13 +67,7 @@ async def create_namespace(api: ApiContext, request: Request) -> Response:
     https://developers.cloudflare.com/api/resources/kv/subresources/namespaces/methods/create/
     """
     title = await _title(request)
-    try:
-        info = await api.store.create_namespace(title)
-    except StorageError as exc:
-        if type(exc) is not StorageError:
-            raise  # title errors map to 10014 / 10019; a full disk stays a server error
-        # The one refusal a plain StorageError means here: the account's namespace limit.
-        raise ApiError(400, CF_VALIDATION, str(exc)) from None
+    info = await api.store.create_namespace(title)
     return success(namespace_result(info))
 
 

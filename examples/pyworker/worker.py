@@ -49,7 +49,7 @@ class Default(WorkerEntrypoint):
 
     async def list_notes(self, cursor):
         page = await self.env.NOTES.list({"prefix": "note:", "limit": PAGE_SIZE, "cursor": cursor})
-        notes = [{"id": key["name"][len("note:"):], "title": key["metadata"]["title"]} for key in page["keys"]]
+        notes = [{"id": key["name"][len("note:") :], "title": key["metadata"]["title"]} for key in page["keys"]]
         return Response.json({"notes": notes, "cursor": page.get("cursor")})
 
     async def show(self, note_id):

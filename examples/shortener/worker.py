@@ -61,8 +61,10 @@ async def create(request, env):
         return error(400, problem)
     if await env.LINKS.get(codes.key_for(code)) is not None:
         return error(409, f"the code {code!r} is taken")
-    metadata = {"owner": body.get("owner") or request.headers.get("x-owner") or "anonymous",
-                "created": datetime.now(UTC).isoformat(timespec="seconds")}
+    metadata = {
+        "owner": body.get("owner") or request.headers.get("x-owner") or "anonymous",
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
     await env.LINKS.put(codes.key_for(code), body["url"], expiration_ttl=ttl, metadata=metadata)
     link = {"code": code, "url": body["url"], "short": f"/s/{code}", **metadata}
     return Response.json(link, status=201, headers={"location": f"/links/{code}"})
@@ -74,10 +76,12 @@ async def listing(request, env):
         limit = min(int(query.get("limit", "20")), MAX_PAGE)
     except ValueError:
         return error(400, "limit must be a number")
-    page = await env.LINKS.list(prefix=codes.key_for(query.get("prefix", "")), limit=limit,
-                                cursor=query.get("cursor") or None)
-    links = [{"code": codes.code_of(key.name), "expiration": key.expiration, **(key.metadata or {})}
-             for key in page.keys]
+    page = await env.LINKS.list(
+        prefix=codes.key_for(query.get("prefix", "")), limit=limit, cursor=query.get("cursor") or None
+    )
+    links = [
+        {"code": codes.code_of(key.name), "expiration": key.expiration, **(key.metadata or {})} for key in page.keys
+    ]
     return Response.json({"links": links, "list_complete": page.list_complete, "cursor": page.cursor})
 
 
@@ -93,4 +97,3 @@ async def follow(env, code):
     if url is None:
         return error(404, f"no link {code!r} (it may have expired)")
     return Response.redirect(url, 302)
-

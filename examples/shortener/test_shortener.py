@@ -68,7 +68,7 @@ def test_delete_removes_the_link(examples: httpx.Client) -> None:
 async def test_links_with_a_ttl_expire(tmp_path: Path) -> None:
     # Expiry is judged by the injected clock, so this one runs the app in-process and moves time.
     clock = ManualClock()
-    config = dataclasses.replace(load_config(ROOT / "kv.yaml", environ={}), reload=False, persist_to=tmp_path)  # type: ignore[arg-type]
+    config = dataclasses.replace(load_config(ROOT / "kv.yaml", environ={}), reload=False, persist_to=tmp_path)
     app = create_app(config, clock=clock)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:

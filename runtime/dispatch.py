@@ -15,6 +15,7 @@ from typing import Any
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from .accesslog import request_log
 from .context import ExecutionContext, ScheduledController
 from .pages import bad_return_message, bad_return_page, error_page, wants_html
 from .tracebacks import format_user_traceback
@@ -23,13 +24,10 @@ from .workers import HandlerRequest
 
 __all__ = ["dispatch", "log_request", "run_scheduled"]
 
-request_log = logging.getLogger("workerhost.request")
 logger = logging.getLogger("workerhost")
 
 
-def log_request(method: str, path: str, status: int, started: float) -> None:
-    """One line per request: method, path, status, time taken."""
-    request_log.info("%s %s %d %.1fms", method, path, status, (perf_counter() - started) * 1000)
+log_request = request_log.log  # one line per request: method, path, status, time taken
 
 
 async def dispatch(worker: LoadedWorker, scope: Scope, receive: Receive, send: Send, debug: bool) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 import uvicorn
 from starlette.routing import BaseRoute
 
+from .accesslog import request_log
 from .config import RuntimeConfig
 from .errors import StartupError
 
@@ -104,10 +105,12 @@ def serve(config: RuntimeConfig, *, extra_routes: Sequence[BaseRoute] = (), bann
     check_exposure(config)
     setup_logging()
     sock = _bind(config.host, config.port)
+    request_log.use_stream(sys.stderr)
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
             runner.run(_serve(config, sock, extra_routes, banner))
     finally:
+        request_log.use_stream(None)
         sock.close()
 
 

@@ -34,7 +34,19 @@ logger = logging.getLogger("workerhost")
 class LoadedWorker:
     """One worker of a version: its entrypoints, its env, and where it came from."""
 
-    __slots__ = ("config", "name", "fetch", "scheduled", "env", "shape", "module", "version", "redact", "namespaces")
+    __slots__ = (
+        "config",
+        "name",
+        "fetch",
+        "scheduled",
+        "env",
+        "shape",
+        "module",
+        "version",
+        "redact",
+        "namespaces",
+        "sink",
+    )
 
     def __init__(
         self,
@@ -55,6 +67,7 @@ class LoadedWorker:
         self.version = version
         self.namespaces = namespaces  # binding name -> namespace
         self.redact = redact
+        self.sink = self.run_later  # bound once: every request hands it to its ctx
 
     def run_later(self, awaitable: Awaitable[Any]) -> None:
         """Start ``wait_until`` work now (the response is out) and keep it until it is done."""
@@ -92,7 +105,7 @@ class Version:
     def leave(self, ctx: ExecutionContext, worker: LoadedWorker) -> None:
         """A request (or scheduled run) is done: start its wait_until work."""
         self.in_flight -= 1
-        ctx.release(worker.run_later)
+        ctx.release(worker.sink)
         if self._retiring:
             self._check_idle()
 

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import signal
 import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -151,8 +152,19 @@ class _Server(uvicorn.Server):
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
-        # uvicorn re-raises Ctrl-C once it has shut down, which would interrupt our own final cleanup;
-        # the shutdown it asked for is done, so the signal has served its purpose.
-        with super().capture_signals():
+        # The loop's own signal handling, not uvicorn's signal.signal() handlers: under uvloop those
+        # were seen to miss a Ctrl-C now and then. And once shut down we do not re-raise the signal,
+        # which would interrupt our own final cleanup.
+        loop = asyncio.get_running_loop()
+        installed = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self.handle_exit, sig, None)
+            except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
+                continue
+            installed.append(sig)
+        try:
             yield
-            self._captured_signals.clear()
+        finally:
+            for sig in installed:
+                loop.remove_signal_handler(sig)

@@ -120,7 +120,14 @@ async def _serve(config: RuntimeConfig, sock: socket.socket, extra_routes: Seque
     from .host import create_app
 
     app = create_app(config, extra_routes=extra_routes)
+    # A Ctrl-C while the workers load must stop us, not be lost: asyncio's own handler would cancel a
+    # step of start-up that finishes anyway. The server replaces these handlers once it runs.
+    early: list[int] = []
+    _handle_signals(asyncio.get_running_loop(), early.append)
     await app.host.start()  # errors surface here, before anything listens
+    if early:
+        await app.host.stop()
+        return
     host, port = sock.getsockname()[:2]
     url = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
     uvicorn_config = uvicorn.Config(
@@ -156,15 +163,21 @@ class _Server(uvicorn.Server):
         # were seen to miss a Ctrl-C now and then. And once shut down we do not re-raise the signal,
         # which would interrupt our own final cleanup.
         loop = asyncio.get_running_loop()
-        installed = []
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(sig, self.handle_exit, sig, None)
-            except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
-                continue
-            installed.append(sig)
+        installed = _handle_signals(loop, lambda sig: self.handle_exit(sig, None))
         try:
             yield
         finally:
             for sig in installed:
                 loop.remove_signal_handler(sig)
+
+
+def _handle_signals(loop: asyncio.AbstractEventLoop, handler: Callable[[int], object]) -> list[int]:
+    """Route Ctrl-C and SIGTERM to ``handler`` through the loop; returns the signals handled."""
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, handler, sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
+            continue
+        installed.append(sig)
+    return installed

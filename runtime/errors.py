@@ -1,0 +1,30 @@
+"""Errors raised by the host, drawn as a tree.
+
+    Exception
+    └── WorkerhostError             anything the CLI reports as one line and exit status 1
+        ├── ConfigError             kv.yaml or .dev.vars is invalid; the message starts "file:line: key.path"
+        ├── HandlerLoadError        a handler script failed to import or has no usable entrypoint
+        └── StartupError            the server refuses to start (port taken, open API on a public address)
+
+Errors raised *by handlers* are not here: the host turns them into a 500 and keeps serving.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ConfigError", "HandlerLoadError", "StartupError", "WorkerhostError"]
+
+
+class WorkerhostError(Exception):
+    """Base of the host's own errors; ``str(err)`` is the whole message a user needs."""
+
+
+class ConfigError(WorkerhostError):
+    """The config is invalid, e.g. ``kv.yaml:12: workers[0].kv_namespaces[1].binding must be a string, got 3``."""
+
+
+class HandlerLoadError(WorkerhostError):
+    """A handler script could not be loaded, e.g. ``worker.py defines no async "fetch(request, env, ctx)"``."""
+
+
+class StartupError(WorkerhostError):
+    """The server cannot or will not start as configured."""

@@ -1,0 +1,189 @@
+"""The ``workers`` module that handler scripts import, as Cloudflare's Python Workers provide it.
+
+``from workers import Response, WorkerEntrypoint`` works in every script the host loads, so a script
+written for Cloudflare runs here unchanged. ``Response`` is also ``runtime.Response``: a Starlette
+``Response`` that accepts both Cloudflare's arguments (``body``, ``status``, ``headers``) and
+Starlette's (``content``, ``status_code``, ``media_type``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl
+
+from starlette.datastructures import FormData, Headers
+from starlette.requests import Request as StarletteRequest
+from starlette.responses import Response as StarletteResponse
+
+__all__ = ["Request", "Response", "WorkerEntrypoint", "handler"]
+
+_REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+_TEXT = "text/plain;charset=UTF-8"
+_JSON = "application/json"
+_CF = {"colo": "LOCAL", "country": "XX", "asn": 0, "httpProtocol": "HTTP/1.1"}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _json_default(value: Any) -> Any:
+    # KV results (list pages, get_with_metadata) and similar objects serialise through to_dict().
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        return to_dict()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8", "replace")
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _header_items(headers: Mapping[str, str] | Sequence[tuple[str, str]] | None) -> dict[str, str]:
+    if headers is None:
+        return {}
+    if isinstance(headers, Headers):
+        return dict(headers.items())
+    if isinstance(headers, Mapping):
+        return {str(k): str(v) for k, v in headers.items()}
+    return {str(k): str(v) for k, v in headers}
+
+
+class Response(StarletteResponse):
+    """An HTTP response a handler returns.
+
+    Args:
+        body: a str or bytes (also accepted as ``content``); None for an empty body.
+        status: the status code (also accepted as ``status_code``); 200 by default.
+        status_text: accepted for Cloudflare compatibility; the server sends the standard reason phrase.
+        headers: a dict or a list of (name, value) pairs.
+        media_type: the Content-Type, if ``headers`` does not set one. A str body defaults to text/plain.
+    """
+
+    def __init__(
+        self,
+        body: str | bytes | bytearray | memoryview | None = None,
+        status: int | None = None,
+        status_text: str = "",
+        headers: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
+        *,
+        content: Any = None,
+        status_code: int | None = None,
+        media_type: str | None = None,
+        background: Any = None,
+    ) -> None:
+        if body is None:
+            body = content
+        if isinstance(body, bytearray | memoryview):
+            body = bytes(body)
+        elif body is not None and not isinstance(body, str | bytes):
+            raise TypeError(f"Response body must be str or bytes, got {type(body).__name__}; use Response.json()")
+        header_map = _header_items(headers)
+        if media_type is None and isinstance(body, str) and not any(k.lower() == "content-type" for k in header_map):
+            media_type = _TEXT
+        self.status_text = status_text
+        code = status if status is not None else status_code
+        super().__init__(body, 200 if code is None else code, header_map or None, media_type, background)
+
+    @classmethod
+    def json(
+        cls,
+        data: Any,
+        status: int = 200,
+        headers: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
+        *,
+        status_code: int | None = None,
+    ) -> Response:
+        """A JSON response, as ``Response.json(data)`` in Workers; KV results serialise via ``to_dict()``."""
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_json_default, allow_nan=False)
+        return cls(text, status_code or status, headers=headers, media_type=_JSON)
+
+    @classmethod
+    def redirect(cls, url: str, status: int = 302) -> Response:
+        """A redirect to ``url``; ``status`` must be 301, 302, 303, 307 or 308, as in Workers."""
+        if status not in _REDIRECT_STATUSES:
+            raise ValueError(f"Invalid status code {status} for a redirect; expected 301, 302, 303, 307 or 308")
+        return cls(None, status, headers={"location": str(url)})
+
+
+class HandlerRequest(StarletteRequest):
+    """The request module-style and legacy handlers get: a Starlette Request plus ``text()`` and ``bytes()``."""
+
+    async def text(self) -> str:
+        return (await self.body()).decode("utf-8", "replace")
+
+    async def bytes(self) -> bytes:
+        return await self.body()
+
+    async def form_data(self) -> FormData:
+        return await read_form(self)
+
+
+class Request:
+    """The request a ``WorkerEntrypoint`` sees: ``url`` is a plain string, the body methods are async.
+
+    It wraps the same Starlette request the other handler shapes get; ``.starlette`` reaches it.
+    """
+
+    __slots__ = ("starlette", "_url")
+
+    def __init__(self, request: StarletteRequest) -> None:
+        self.starlette = request
+        self._url: str | None = None
+
+    @property
+    def url(self) -> str:
+        if self._url is None:
+            self._url = str(self.starlette.url)
+        return self._url
+
+    @property
+    def method(self) -> str:
+        return self.starlette.method
+
+    @property
+    def headers(self) -> Headers:
+        return self.starlette.headers
+
+    @property
+    def cf(self) -> dict[str, Any]:
+        """Cloudflare's request properties; locally a fixed stand-in."""
+        return dict(_CF)
+
+    async def bytes(self) -> bytes:
+        return await self.starlette.body()
+
+    async def text(self) -> str:
+        return (await self.starlette.body()).decode("utf-8", "replace")
+
+    async def json(self) -> Any:
+        return json.loads(await self.starlette.body())
+
+    async def form_data(self) -> FormData:
+        """The form fields of a urlencoded (or, with python-multipart installed, multipart) body."""
+        return await read_form(self.starlette)
+
+    formData = form_data  # the JS spelling
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.url}>"
+
+
+async def read_form(request: StarletteRequest) -> FormData:
+    """Parse a form body; urlencoded forms need no extra package."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        return FormData(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
+    return await request.form()
+
+
+class WorkerEntrypoint:
+    """Base class of ``class Default(WorkerEntrypoint)`` handlers: ``self.env`` and ``self.ctx`` are set per call."""
+
+    def __init__(self, ctx: Any, env: Any) -> None:
+        self.ctx = ctx
+        self.env = env
+
+
+def handler(function: F) -> F:
+    """The ``@handler`` decorator of older Python Workers scripts; it changes nothing."""
+    return function

@@ -17,17 +17,20 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from time import perf_counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bindings import SqliteStore, SystemClock
 from bindings.clock import Clock
 from bindings.storage.base import Store
 
 from .config import RuntimeConfig
+
+if TYPE_CHECKING:
+    from .api import ApiAuth
 from .devroutes import dev_routes, not_found
 from .dispatch import dispatch, log_request
 from .errors import WorkerhostError
@@ -36,7 +39,7 @@ from .router import RESERVED_PREFIXES
 from .scheduler import Scheduler
 from .versions import Version, build_version
 
-__all__ = ["Host", "HostApp", "ReloadFailure", "create_app"]
+__all__ = ["API_PREFIX", "Host", "HostApp", "ReloadFailure", "api_auth", "create_app"]
 
 logger = logging.getLogger("workerhost")
 SHUTDOWN_GRACE = 30.0  # seconds wait_until work gets at shutdown, as Cloudflare gives after a response
@@ -213,14 +216,24 @@ class Host:
         )
 
 
-class HostApp(Starlette):
-    """The ASGI app: worker routes first (a thin layer), then Starlette's routes for everything else."""
+API_PREFIX = "/client/v4"
 
-    def __init__(self, host: Host, routes: Sequence[BaseRoute], reserved: tuple[str, ...], **kwargs: Any) -> None:
+
+class HostApp(Starlette):
+    """The ASGI app: the REST API and worker routes first (a thin layer), then Starlette's routes.
+
+    The REST API is dispatched by prefix rather than with Starlette's ``Mount``, whose path pattern
+    stops at an encoded newline, which a KV key may hold.
+    """
+
+    def __init__(
+        self, host: Host, routes: Sequence[BaseRoute], reserved: tuple[str, ...], api: ASGIApp | None, **kwargs: Any
+    ) -> None:
         super().__init__(routes=routes, **kwargs)
         self.host = host
         self.state.host = host
-        self._reserved = reserved
+        self._reserved = reserved + ((API_PREFIX + "/",) if api is not None else ())
+        self._api = api
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -232,11 +245,15 @@ class HostApp(Starlette):
                     scope["app"] = self
                     await dispatch(worker, scope, receive, send, self.host.debug)
                     return
-            await self._logged(scope, receive, send)
+            if self._api is not None and path.startswith(API_PREFIX + "/"):
+                api_scope = {**scope, "root_path": scope.get("root_path", "") + API_PREFIX}
+                await self._logged(api_scope, receive, send, self._api)
+                return
+            await self._logged(scope, receive, send, super().__call__)
             return
         await super().__call__(scope, receive, send)
 
-    async def _logged(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _logged(self, scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> None:
         started = perf_counter()
         status = 500
 
@@ -247,7 +264,7 @@ class HostApp(Starlette):
             await send(message)
 
         try:
-            await super().__call__(scope, receive, send_and_note)
+            await app(scope, receive, send_and_note)
         finally:
             log_request(scope["method"], scope["path"], status, started)
 
@@ -269,6 +286,7 @@ def create_app(
     extra_routes: Sequence[BaseRoute] = (),
     change_source: ChangeSource | None = None,
     debug: bool = True,
+    api: bool = True,
 ) -> HostApp:
     """Build the host's Starlette app for ``config``.
 
@@ -279,6 +297,7 @@ def create_app(
             precedence over worker routes.
         change_source: a hot-reload change source (e.g. ``runtime.reload.QueueSource`` in tests).
         debug: show tracebacks on handler errors.
+        api: serve Cloudflare's KV REST API at ``/client/v4`` on the same store.
     """
     host = Host(config, store=store, clock=clock, change_source=change_source, debug=debug)
 
@@ -292,5 +311,23 @@ def create_app(
 
     routes = [*dev_routes(), *extra_routes]
     return HostApp(
-        host, routes, _reserved_prefixes(extra_routes), lifespan=lifespan, exception_handlers={404: not_found}
+        host,
+        routes,
+        _reserved_prefixes(extra_routes),
+        _api_app(host) if api else None,
+        lifespan=lifespan,
+        exception_handlers={404: not_found},
     )
+
+
+def api_auth(config: RuntimeConfig) -> ApiAuth:
+    """The REST API's tokens, as kv.yaml's ``api`` section found them in the environment."""
+    from .api import ApiAuth
+
+    return ApiAuth(tokens=config.api.tokens, read_tokens=config.api.read_tokens)
+
+
+def _api_app(host: Host) -> ASGIApp:
+    from .api import create_api
+
+    return create_api(host.store, clock=host.clock, account_id=host.config.account_id, auth=api_auth(host.config))

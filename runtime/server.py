@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import signal
 import socket
@@ -45,23 +44,19 @@ def setup_logging(level: int = logging.INFO) -> None:
         logger.propagate = False
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def check_exposure(config: RuntimeConfig) -> None:
     """Refuse a non-loopback address while the REST API has no tokens (DESIGN.md, Security)."""
-    if not _is_loopback(config.host) and config.api.open:
+    from .api import ApiExposureError, check_exposure as check_api_exposure
+    from .host import api_auth
+
+    try:
+        check_api_exposure(config.host, api_auth(config))
+    except ApiExposureError:
         raise StartupError(
             f"refusing to listen on {config.host}: it is not a loopback address and no API tokens are configured, "
             f"so anyone who can reach it could read and write your KV data. Set {config.api.tokens_env} "
             "(comma-separated tokens) or listen on 127.0.0.1"
-        )
+        ) from None
 
 
 def _bind(host: str, port: int) -> socket.socket:

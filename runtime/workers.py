@@ -95,6 +95,11 @@ class Response(StarletteResponse):
     ) -> Response:
         """A JSON response, as ``Response.json(data)`` in Workers; KV results serialise via ``to_dict()``."""
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_json_default, allow_nan=False)
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate (KV metadata may hold one): escape as JSON.stringify does
+                text = json.dumps(data, separators=(",", ":"), default=_json_default, allow_nan=False)
         return cls(text, status_code or status, headers=headers, media_type=_JSON)
 
     @classmethod

@@ -3,10 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import write_files
 
 from runtime import cli
 from runtime.config import RuntimeConfig
+from tests.support import write_files
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ import re
 from pathlib import Path
 
 import pytest
-from support import write_files
 
 from runtime.config import DEFAULT_ACCOUNT_ID, load_config
 from runtime.errors import ConfigError
+from tests.support import write_files
 
 GOOD = """
 kv_namespaces:

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import ROOT, DevServer, dev_server, eventually, write_files
 
 from bindings import SqliteStore
+from tests.support import ROOT, DevServer, dev_server, eventually, write_files
 
 SECRET = "s3cr3t-value-xyz"
 
@@ -157,6 +157,30 @@ def test_each_request_is_logged_on_one_line(server: DevServer) -> None:
     server.client.get("/legacy?token=abc")
     line = eventually(lambda: re.search(r"^GET /legacy 200 \d+\.\dms$", server.stderr(), re.M), what="a log line")
     assert "token" not in line.group(0)
+
+
+def test_rest_api_and_handlers_share_one_store(server: DevServer) -> None:
+    from cloudflare import Cloudflare, NotFoundError
+
+    from runtime.config import DEFAULT_ACCOUNT_ID
+
+    with Cloudflare(api_token="unused", base_url=f"{server.url}/client/v4", max_retries=0) as cf:
+        namespace = next(ns for ns in cf.kv.namespaces.list(account_id=DEFAULT_ACCOUNT_ID) if ns.title == "data")
+        cf.kv.namespaces.values.update(
+            "from rest/é", account_id=DEFAULT_ACCOUNT_ID, namespace_id=namespace.id, value=b"written over REST"
+        )
+        assert server.client.get("/entry/kv/from rest/é").text == "written over REST"
+        server.client.get("/entry/later")  # the handler writes "later" = "done" after responding
+
+        def read_later() -> bytes:
+            try:
+                where = {"account_id": DEFAULT_ACCOUNT_ID, "namespace_id": namespace.id}
+                return cf.kv.namespaces.values.get("later", **where).read()
+            except NotFoundError:
+                return b""  # not written yet
+
+        assert eventually(lambda: read_later() == b"done", what="the handler's write, read over REST")
+    assert "GET /client/v4/accounts/" in server.stderr()
 
 
 def test_banner_lists_routes_bindings_and_data_dir(server: DevServer) -> None:

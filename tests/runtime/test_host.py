@@ -8,11 +8,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support import app_client, write_files
 
 from bindings import ManualClock
 from runtime import create_app, load_config
 from runtime.reload import QueueSource
+from tests.support import app_client, write_files
 
 pytestmark = pytest.mark.anyio
 

@@ -4,10 +4,10 @@ import os
 from pathlib import Path
 
 import pytest
-from support import write_files
 
 from runtime.errors import HandlerLoadError
 from runtime.loader import load_handlers, unload_module
+from tests.support import write_files
 
 
 def load(path: Path, name: str = "t") -> object:

@@ -4,10 +4,10 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from support import write_files
 
 from runtime.config import load_config
 from runtime.reload import QueueSource, Reloader, WatchfilesSource, WatchTargets, watch_targets
+from tests.support import write_files
 
 pytestmark = pytest.mark.anyio
 

@@ -5,11 +5,11 @@ import socket
 from pathlib import Path
 
 import pytest
-from support import write_files
 
 from runtime.config import load_config
 from runtime.errors import StartupError
 from runtime.server import _bind, check_exposure
+from tests.support import write_files
 
 
 def config(tmp_path: Path, **environ: str) -> object:

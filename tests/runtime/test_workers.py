@@ -27,7 +27,7 @@ def test_starlette_style_arguments() -> None:
 
 
 def test_json_serialises_kv_results() -> None:
-    page = ListResult([ListKey("a", 10, {"m": 1})], list_complete=True)
+    page = ListResult([ListKey("a", 10, '{"m":1}')], list_complete=True)
     response = Response.json({"page": page}, status=200, headers={"x": "y"})
     assert (
         response.body == b'{"page":{"keys":[{"name":"a","expiration":10,"metadata":{"m":1}}],"list_complete":true,'
@@ -46,3 +46,7 @@ def test_redirect_sets_location_and_checks_status() -> None:
 def test_a_dict_body_is_refused_with_a_hint() -> None:
     with pytest.raises(TypeError, match=r"Response body must be str or bytes, got dict; use Response.json\(\)"):
         Response({"a": 1})  # type: ignore[arg-type]
+
+
+def test_json_escapes_a_lone_surrogate_instead_of_failing() -> None:
+    assert Response.json({"s": "\ud800"}).body == b'{"s":"\\ud800"}'

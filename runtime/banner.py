@@ -44,6 +44,8 @@ def render_banner(host: Host, url: str) -> str:
     if config.secrets:
         lines.append(f"Secrets    {config.secrets.source}  ({len(config.secrets)}, values hidden)")
     lines.append(f"Reload     {'on: watching scripts, kv.yaml and .dev.vars' if config.reload else 'off'}")
+    if config.processes > 1:
+        lines.append(f"Processes  {config.processes}, sharing the port and the KV data (--workers)")
     lines.append(f"Dev        {url}/__workerhost/status   {url}/__scheduled?worker=NAME&cron=...")
     lines.append(f"Ready on {url}")
     return "\n".join(lines)

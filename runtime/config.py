@@ -37,6 +37,7 @@ DEFAULT_CONFIG_FILE = "kv.yaml"
 DEFAULT_PERSIST_TO = ".workerhost"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
+MAX_PROCESSES = 64
 DEFAULT_TOKENS_ENV = "WORKERHOST_API_TOKENS"
 DEFAULT_READ_TOKENS_ENV = "WORKERHOST_API_READ_TOKENS"
 
@@ -62,6 +63,13 @@ SETTINGS = (
         "WORKERHOST_PERSIST_TO",
         None,
         f"where KV data lives (default: kv.yaml's persist_to, else {DEFAULT_PERSIST_TO} beside kv.yaml)",
+    ),
+    Setting(
+        "processes",
+        "--workers",
+        "WORKERHOST_WORKERS",
+        1,
+        "serve with this many processes sharing the port and the KV data (more than 1 turns hot reload off)",
     ),
     Setting("no_reload", "--no-reload", "WORKERHOST_NO_RELOAD", False, "do not watch files and hot-reload"),
 )
@@ -131,6 +139,7 @@ class RuntimeConfig:
     secrets: Secrets = field(default_factory=Secrets)
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
+    processes: int = 1  # server processes sharing the listening socket (``--workers``)
     reload: bool = True
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False, compare=False)
     overrides: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -163,8 +172,8 @@ def load_config(
     Args:
         path: the config file; by default ``overrides["config"]``, then ``$WORKERHOST_CONFIG``, then ``kv.yaml``.
         environ: the environment to read ``WORKERHOST_*`` settings and API tokens from (default ``os.environ``).
-        overrides: CLI flags by setting name (``host``, ``port``, ``persist_to``, ``no_reload``, ``config``);
-            a value of None means the flag was not given.
+        overrides: CLI flags by setting name (``host``, ``port``, ``persist_to``, ``processes``, ``no_reload``,
+            ``config``); a value of None means the flag was not given.
 
     Raises:
         ConfigError: naming the file, the line and the key path of the first problem found.
@@ -200,6 +209,7 @@ def _load(path: Path, source: str, environ: Mapping[str, str], overrides: Mappin
         secrets=secrets,
         host=str(_resolve("host", overrides, environ)),
         port=_port(_resolve("port", overrides, environ)),
+        processes=_processes(_resolve("processes", overrides, environ)),
         reload=not _flag(_resolve("no_reload", overrides, environ), _SETTINGS["no_reload"].env),
         environ=environ,
         overrides=MappingProxyType(dict(overrides)),
@@ -227,6 +237,13 @@ def _port(value: Any) -> int:
     text = str(value).strip()
     if not text.isdigit() or not 0 <= int(text) <= 65535:
         raise ConfigError(f"port must be a number from 0 to 65535, got {value!r}")
+    return int(text)
+
+
+def _processes(value: Any) -> int:
+    text = str(value).strip()
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PROCESSES:
+        raise ConfigError(f"--workers must be a number from 1 to {MAX_PROCESSES}, got {value!r}")
     return int(text)
 
 

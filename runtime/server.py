@@ -13,7 +13,8 @@ import logging
 import signal
 import socket
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from typing import Any
 
 import uvicorn
 from starlette.routing import BaseRoute
@@ -22,7 +23,7 @@ from .accesslog import request_log
 from .config import RuntimeConfig
 from .errors import StartupError
 
-__all__ = ["check_exposure", "serve"]
+__all__ = ["check_exposure", "loop_factory", "serve", "uvicorn_config"]
 
 
 class _Formatter(logging.Formatter):
@@ -76,7 +77,8 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop where it is installed; None (asyncio's own) elsewhere."""
     try:
         import uvloop
     except ImportError:
@@ -92,8 +94,22 @@ def _http_implementation() -> str:
     return "httptools"
 
 
+def uvicorn_config(app: Any) -> uvicorn.Config:
+    """uvicorn's settings for the host (the benchmark serves its bare Starlette baseline with the same)."""
+    return uvicorn.Config(
+        app,
+        lifespan="on",
+        http=_http_implementation(),
+        access_log=False,
+        log_config=None,
+        timeout_graceful_shutdown=5,
+    )
+
+
 def serve(config: RuntimeConfig, *, extra_routes: Sequence[BaseRoute] = (), banner: bool = True) -> None:
     """Serve ``config`` until interrupted (Ctrl-C), then finish in-flight and wait_until work and return.
+
+    With ``config.processes`` above 1, that many processes serve the same socket (``runtime.processes``).
 
     Raises:
         WorkerhostError: the config cannot load, or the server cannot listen where asked.
@@ -103,18 +119,38 @@ def serve(config: RuntimeConfig, *, extra_routes: Sequence[BaseRoute] = (), bann
     sock = _bind(config.host, config.port)
     request_log.use_stream(sys.stderr)
     try:
-        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-            runner.run(_serve(config, sock, extra_routes, banner))
+        if config.processes > 1:
+            from .processes import serve_processes
+
+            def serve_one(child: RuntimeConfig, crons: bool, on_started: Callable[[str], None]) -> None:
+                _run(_serve(child, sock, extra_routes, False, crons=crons, on_started=on_started))
+
+            serve_processes(config, serve_one, banner)
+        else:
+            _run(_serve(config, sock, extra_routes, banner))
     finally:
         request_log.use_stream(None)
         sock.close()
 
 
-async def _serve(config: RuntimeConfig, sock: socket.socket, extra_routes: Sequence[BaseRoute], banner: bool) -> None:
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        runner.run(main)
+
+
+async def _serve(
+    config: RuntimeConfig,
+    sock: socket.socket,
+    extra_routes: Sequence[BaseRoute],
+    banner: bool,
+    *,
+    crons: bool = True,
+    on_started: Callable[[str], None] | None = None,
+) -> None:
     from .banner import render_banner
     from .host import create_app
 
-    app = create_app(config, extra_routes=extra_routes)
+    app = create_app(config, extra_routes=extra_routes, crons=crons)
     # A Ctrl-C while the workers load must stop us, not be lost: asyncio's own handler would cancel a
     # step of start-up that finishes anyway. The server replaces these handlers once it runs.
     early: list[int] = []
@@ -125,15 +161,15 @@ async def _serve(config: RuntimeConfig, sock: socket.socket, extra_routes: Seque
         return
     host, port = sock.getsockname()[:2]
     url = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
-    uvicorn_config = uvicorn.Config(
-        app,
-        lifespan="on",
-        http=_http_implementation(),
-        access_log=False,
-        log_config=None,
-        timeout_graceful_shutdown=5,
-    )
-    server = _Server(uvicorn_config, lambda: print(render_banner(app.host, url), flush=True) if banner else None)
+
+    def started() -> None:
+        text = render_banner(app.host, url)
+        if banner:
+            print(text, flush=True)
+        if on_started is not None:
+            on_started(text)
+
+    server = _Server(uvicorn_config(app), started)
     try:
         await server.serve(sockets=[sock])
     finally:

@@ -1,0 +1,47 @@
+"""The ceiling: a bare Starlette hello-world served exactly as workerhost serves (``runtime.server.uvicorn_config``).
+
+python -m bench.peers.bare PORT
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from runtime.server import loop_factory, uvicorn_config
+
+from ..procs import Server
+from ..settings import REPO
+
+__all__ = ["app", "server"]
+
+
+async def hello(request: Request) -> PlainTextResponse:
+    return PlainTextResponse("Hello, world!")
+
+
+app = Starlette(routes=[Route("/", hello)])
+
+
+def server(port: int, logs: Path) -> Server:
+    """The bare app on ``port``, not yet started."""
+    command = [sys.executable, "-m", "bench.peers.bare", str(port)]
+    return Server("bare", command, f"http://127.0.0.1:{port}/", logs, cwd=REPO, env={"PYTHONPATH": str(REPO)})
+
+
+def main(port: int) -> None:
+    config = uvicorn_config(app)
+    config.host, config.port = "127.0.0.1", port
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        runner.run(uvicorn.Server(config).serve())
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))

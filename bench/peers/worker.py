@@ -1,0 +1,54 @@
+"""The benchmark's handler script: the routes of ``worker.mjs`` (Miniflare, wrangler dev), written as a user would.
+
+Each route does what the JS worker's does, in the same way: parse the URL, call the binding once,
+answer with a short text body. The reload benchmark rewrites the ``VERSION`` line.
+
+The scale routes (``/scale/{big,small}/{get,put,list}``) exist only here: they compare a namespace of
+1,000,000 keys with one of 1,000, both served by workerhost. Keys there are ``key:0000000`` upwards.
+"""
+
+import asyncio
+import random
+
+from workers import Response
+
+VERSION = "0"
+HOT_VALUE = "value" * 10
+
+
+async def fetch(request, env, ctx):
+    path = request.url.path
+    if path == "/read":
+        return Response(await env.KV.get("hot"))
+    if path == "/write":
+        await env.KV.put(f"k{random.randrange(1000)}", "value")
+        return Response("ok")
+    if path == "/list":
+        page = await env.KV.list(prefix="p:")
+        return Response(str(len(page.keys)))
+    if path == "/version":
+        return Response(VERSION)
+    if path == "/seed":
+        await seed(env.KV)
+        return Response("seeded")
+    if path.startswith("/scale/"):
+        return await scale(path, env)
+    return Response("hello")
+
+
+async def seed(kv):
+    await kv.put("hot", HOT_VALUE)
+    await asyncio.gather(*(kv.put(f"p:{i:04}", "v", metadata={"i": i}) for i in range(1000)))
+
+
+async def scale(path, env):
+    _, _, size, operation = path.split("/")
+    kv = env.BIG if size == "big" else env.SMALL
+    index = random.randrange(int(env.BIG_KEYS if size == "big" else env.SMALL_KEYS))
+    if operation == "get":
+        return Response(await kv.get(f"key:{index:07}"))
+    if operation == "put":
+        await kv.put(f"key:{index:07}", f"value {index:07} ".ljust(100, "x"))
+        return Response("ok")
+    page = await kv.list(prefix=f"key:{index // 100:05}")  # 100 keys
+    return Response(str(len(page.keys)))

@@ -58,13 +58,7 @@ def test_smoke_run_measures_every_row(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env={
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "WORKERHOST_BENCH_CACHE": os.environ.get(
-                "WORKERHOST_BENCH_CACHE", str(Path.home() / ".cache" / "workerhost-bench")
-            ),
-        },
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
         timeout=240,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

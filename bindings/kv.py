@@ -155,6 +155,13 @@ class KVNamespace:
         or ``"stream"`` (an async iterator of bytes). It may also be given positionally, or in an
         options dict with ``cacheTtl``. Returns None for a missing or expired key.
         """
+        if options is None and type is None and cache_ttl is None and cacheTtl is None and key.__class__ is str:
+            # get(key) as text, the call made most (often on every request): straight to the service.
+            try:
+                entry = await self._service.get(check_key_name(key))
+            except KVError as error:
+                _raise_for("GET", error)
+            return None if entry is None else entry.value.decode("utf-8", "replace")  # type: ignore[union-attr]
         value_type, raw_ttl = _get_options(options, type, cache_ttl if cache_ttl is not None else cacheTtl)
         if isinstance(key, list | tuple):
             return await self._get_bulk(key, value_type, raw_ttl, with_metadata=False)

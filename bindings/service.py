@@ -225,8 +225,9 @@ class KVService:
         prefix_bytes = b"" if prefix is None else check_prefix(prefix)
         after = decode_cursor(cursor) if cursor else None
         rows, more = await self.storage.list(prefix_bytes, after, limit or MAX_LIST_LIMIT, self.clock.now())
-        keys = [ListKey(row.key.decode("utf-8", "replace"), row.expiration, row.metadata) for row in rows]
-        next_cursor = encode_cursor(rows[-1].key) if more else None
+        decode = bytes.decode
+        keys = [ListKey(decode(key, "utf-8", "replace"), expiration, metadata) for key, expiration, metadata in rows]
+        next_cursor = encode_cursor(rows[-1][0]) if more else None
         return ListResult(keys, list_complete=next_cursor is None, cursor=next_cursor)
 
     # --- writes ----------------------------------------------------------------------------------

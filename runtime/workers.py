@@ -17,6 +17,8 @@ from starlette.datastructures import FormData, Headers
 from starlette.requests import Request as StarletteRequest
 from starlette.responses import Response as StarletteResponse
 
+from .requesturl import FastURL
+
 __all__ = ["Request", "Response", "WorkerEntrypoint", "handler"]
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -71,6 +73,11 @@ class Response(StarletteResponse):
         media_type: str | None = None,
         background: Any = None,
     ) -> None:
+        if body.__class__ is str and headers is None and media_type is None and status_code is None:
+            # The common case (Response("text"), Response(text, status)): no headers to sort out.
+            self.status_text = status_text
+            StarletteResponse.__init__(self, body, 200 if status is None else status, None, _TEXT, background)
+            return
         if body is None:
             body = content
         if isinstance(body, bytearray | memoryview):
@@ -110,7 +117,7 @@ class Response(StarletteResponse):
         return cls(None, status, headers={"location": str(url)})
 
 
-class HandlerRequest(StarletteRequest):
+class HandlerRequest(FastURL, StarletteRequest):
     """The request module-style and legacy handlers get: a Starlette Request plus ``text()`` and ``bytes()``."""
 
     async def text(self) -> str:

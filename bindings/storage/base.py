@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
-__all__ = ["Entry", "EntryStream", "KeyInfo", "NamespaceInfo", "NamespaceStorage", "Store", "Write"]
+__all__ = ["Entry", "EntryStream", "KeyInfo", "KeyRow", "NamespaceInfo", "NamespaceStorage", "Store", "Write"]
 
 Buffer = bytes | bytearray | memoryview
 
@@ -43,13 +43,16 @@ class EntryStream:
     chunks: AsyncIterator[bytes]
 
 
-@dataclass(frozen=True, slots=True)
-class KeyInfo:
-    """One row of a key listing."""
+class KeyInfo(NamedTuple):
+    """One row of a key listing. Engines may return plain ``(key, expiration, metadata)`` tuples (``KeyRow``)."""
 
     key: bytes
     expiration: int | None
     metadata: str | None
+
+
+# A listing builds one of these per key, so the shape is a plain tuple: engines need not build objects.
+KeyRow = tuple[bytes, int | None, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,10 +108,8 @@ class NamespaceStorage(Protocol):
         """Delete all ``keys`` in one transaction."""
         ...
 
-    async def list(
-        self, prefix: bytes, start_after: bytes | None, limit: int, now: float
-    ) -> tuple[list[KeyInfo], bool]:
-        """Up to ``limit`` live keys with ``prefix``, after ``start_after``, in byte order.
+    async def list(self, prefix: bytes, start_after: bytes | None, limit: int, now: float) -> tuple[list[KeyRow], bool]:
+        """Up to ``limit`` live keys with ``prefix``, after ``start_after``, in byte order, as ``KeyRow`` tuples.
 
         A key is live if it has no expiration or ``expiration >= now``. Returns the keys and whether
         more keys follow. Reads only the page it returns (plus dead rows skipped on the way).

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..errors import StorageError
-from .base import Buffer, Entry, EntryStream, KeyInfo, Write
+from .base import Buffer, Entry, EntryStream, KeyRow, Write
+from .sqlite_cache import MISS, ReadCache
 from .sqlite_files import connect_reader
 from .sqlite_writer import GroupCommitWriter, translate_error
 
@@ -60,7 +61,7 @@ def prefix_ceiling(prefix: bytes) -> bytes:
 
 
 class ReaderConnections:
-    """One read connection per thread for a database file, all closable from one place."""
+    """One read connection per thread for a database file (each with its ``ReadCache``), all closable from one place."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -75,6 +76,19 @@ class ReaderConnections:
         except AttributeError:
             return self._open()
 
+    def cache(self) -> tuple[sqlite3.Connection, ReadCache]:
+        """This thread's connection and its cache, checked against the file (so safe to use at once)."""
+        local = self._local
+        try:
+            connection, cache = local.connection, local.cache
+        except AttributeError:
+            connection, cache = self._open(), local.cache
+        try:
+            cache.check(connection)
+        except sqlite3.Error as exc:
+            raise translate_error(exc) from exc
+        return connection, cache
+
     def _open(self) -> sqlite3.Connection:
         if self._closed:
             raise StorageError(f"{self.path.name} is closed")
@@ -82,6 +96,7 @@ class ReaderConnections:
         with self._lock:
             self._all.append(connection)
         self._local.connection = connection
+        self._local.cache = ReadCache()
         return connection
 
     def read(self, query: str, parameters: Sequence[Any]) -> list[Any]:
@@ -114,13 +129,23 @@ class SqliteNamespace:
     # --- reads -----------------------------------------------------------------------------------
 
     async def get(self, key: bytes) -> Entry | None:
-        rows = self._readers.read(_GET, (key,))
+        connection, cache = self._readers.cache()
+        entry = cache.entry(key)
+        if entry is not MISS:
+            return entry  # type: ignore[no-any-return]
+        try:
+            rows = connection.execute(_GET, (key,)).fetchall()
+        except sqlite3.Error as exc:
+            raise translate_error(exc) from exc
         if not rows:
+            cache.keep_entry(key, None)
             return None
         expiration, metadata, size, value = rows[0]
         if value is None:
             return await asyncio.to_thread(self._get_blocking, key)
-        return Entry(value, size, expiration, metadata)
+        entry = Entry(value, size, expiration, metadata)
+        cache.keep_entry(key, entry)
+        return entry
 
     def _get_blocking(self, key: bytes) -> Entry | None:
         rows = self._readers.read(_GET_FULL, (key,))
@@ -165,16 +190,21 @@ class SqliteNamespace:
         found = {row[0]: Entry(row[4], row[3], row[1], row[2]) for row in self._readers.read(query, keys)}
         return [found.get(key) for key in keys]
 
-    async def list(
-        self, prefix: bytes, start_after: bytes | None, limit: int, now: float
-    ) -> tuple[list[KeyInfo], bool]:
-        if start_after is not None and start_after >= prefix:
-            query, low = _LIST_AFTER, start_after
-        else:
-            query, low = _LIST_FROM, prefix
-        rows = self._readers.read(query, (low, prefix_ceiling(prefix), now, limit + 1))
-        more = len(rows) > limit
-        return [KeyInfo(key, expiration, metadata) for key, expiration, metadata in rows[:limit]], more
+    async def list(self, prefix: bytes, start_after: bytes | None, limit: int, now: float) -> tuple[list[KeyRow], bool]:
+        connection, cache = self._readers.cache()
+        page_key = (prefix, start_after, limit)
+        page = cache.page(page_key, now)
+        if page is None:
+            if start_after is not None and start_after >= prefix:
+                query, low = _LIST_AFTER, start_after
+            else:
+                query, low = _LIST_FROM, prefix
+            try:
+                fetched = connection.execute(query, (low, prefix_ceiling(prefix), now, limit + 1)).fetchall()
+            except sqlite3.Error as exc:
+                raise translate_error(exc) from exc
+            page = cache.keep_page(page_key, fetched, limit, now)
+        return list(page.rows), page.more
 
     # --- writes ----------------------------------------------------------------------------------
 

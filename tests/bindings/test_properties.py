@@ -1,4 +1,4 @@
-"""Random sequences of put/get/delete/list/expire against the binding and a plain reference model."""
+"""Random sequences of put/get/delete/list/expire (here and through a second store) against a plain reference model."""
 
 from __future__ import annotations
 
@@ -33,18 +33,23 @@ class KVModel(RuleBasedStateMachine):
         self.directory = tempfile.mkdtemp(prefix="kv-model-")
         self.clock = ManualClock(START)
         self.store = SqliteStore(self.directory)
-        self.kv = self.run(self._open())
+        # A second store on the same directory writes through other connections, as another process
+        # would: what it writes must be read at once through the first (its caches included).
+        self.elsewhere = SqliteStore(self.directory)
+        self.kv, self.kv_elsewhere = self.run(self._open())
         self.model: dict[str, tuple[bytes, int | None, Any]] = {}
 
-    async def _open(self) -> KVNamespace:
+    async def _open(self) -> tuple[KVNamespace, KVNamespace]:
         info = await self.store.create_namespace("model")
-        return KVNamespace(await self.store.namespace(info.id), self.clock)
+        here = KVNamespace(await self.store.namespace(info.id), self.clock)
+        return here, KVNamespace(await self.elsewhere.namespace(info.id), self.clock)
 
     def run(self, awaitable: Any) -> Any:
         return self.loop.run_until_complete(awaitable)
 
     def teardown(self) -> None:
         self.run(self.store.close())
+        self.run(self.elsewhere.close())
         self.loop.close()
         shutil.rmtree(self.directory, ignore_errors=True)
 
@@ -64,6 +69,16 @@ class KVModel(RuleBasedStateMachine):
         self.run(self.kv.put(key, value, expiration_ttl=ttl, metadata=meta))
         expiration = None if ttl is None else int(self.clock.now()) + ttl
         self.model[key] = (value, expiration, meta)
+
+    @rule(key=keys, value=values, meta=metadata)
+    def put_elsewhere(self, key: str, value: bytes, meta: Any) -> None:
+        self.run(self.kv_elsewhere.put(key, value, metadata=meta))
+        self.model[key] = (value, None, meta)
+
+    @rule(key=keys)
+    def delete_elsewhere(self, key: str) -> None:
+        self.run(self.kv_elsewhere.delete(key))
+        self.model.pop(key, None)
 
     @rule(key=keys)
     def get(self, key: str) -> None:

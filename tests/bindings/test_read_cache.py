@@ -1,0 +1,167 @@
+"""The SQLite engine's read cache: reads repeat for free while the file is unchanged, and never go stale.
+
+"Elsewhere" below is a plain ``sqlite3`` connection to the namespace file, as the ``sqlite3`` shell or
+another process would write it; a second process is covered in ``test_storage.py``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bindings import KVNamespace, ManualClock, SqliteStore
+from bindings.storage import KeyInfo, sqlite_cache, sqlite_namespace as engine
+
+from .conftest import TIME_NOW
+
+pytestmark = pytest.mark.anyio
+
+
+async def _namespace(store: SqliteStore, clock: ManualClock) -> tuple[KVNamespace, Path]:
+    info = await store.create_namespace("cached")
+    return KVNamespace(await store.namespace(info.id), clock), store.namespace_path(info.id)
+
+
+def _write_elsewhere(path: Path, sql: str, *parameters: object) -> None:
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute(sql, parameters)
+    finally:
+        connection.close()
+
+
+def _put_elsewhere(path: Path, key: str, value: str, expiration: int | None = None) -> None:
+    _write_elsewhere(
+        path,
+        "INSERT INTO entries (key, expiration, size, value) VALUES (?, ?, ?, ?) ON CONFLICT (key) "
+        "DO UPDATE SET expiration = excluded.expiration, size = excluded.size, value = excluded.value",
+        key.encode(),
+        expiration,
+        len(value.encode()),
+        value.encode(),
+    )
+
+
+def _statements(kv: KVNamespace) -> list[str]:
+    """Record the SQL the namespace's reading connection runs from now on."""
+    seen: list[str] = []
+    kv.service.storage._readers.get().set_trace_callback(seen.append)  # type: ignore[attr-defined]
+    return seen
+
+
+async def test_an_unchanged_key_is_read_again_without_a_query(store: SqliteStore, clock: ManualClock) -> None:
+    kv, _ = await _namespace(store, clock)
+    await kv.put("hot", "value")
+    assert await kv.get("hot") == "value"
+    seen = _statements(kv)
+    assert [await kv.get("hot") for _ in range(3)] == ["value"] * 3
+    assert seen == ["PRAGMA data_version"] * 3
+
+
+async def test_a_cached_value_is_replaced_at_once_by_a_write_elsewhere(store: SqliteStore, clock: ManualClock) -> None:
+    kv, path = await _namespace(store, clock)
+    await kv.put("k", "before")
+    assert await kv.get("k") == "before"
+    _put_elsewhere(path, "k", "after")
+    assert await kv.get("k") == "after"
+
+
+async def test_a_key_cached_as_missing_appears_once_written_elsewhere(store: SqliteStore, clock: ManualClock) -> None:
+    kv, path = await _namespace(store, clock)
+    assert await kv.get("new") is None
+    assert await kv.get("new") is None
+    _put_elsewhere(path, "new", "here")
+    assert await kv.get("new") == "here"
+
+
+async def test_a_delete_elsewhere_is_seen_at_once(store: SqliteStore, clock: ManualClock) -> None:
+    kv, path = await _namespace(store, clock)
+    await kv.put("k", "v")
+    assert await kv.get("k") == "v"
+    _write_elsewhere(path, "DELETE FROM entries WHERE key = ?", b"k")
+    assert await kv.get("k") is None
+
+
+async def test_own_writes_are_seen_at_once(store: SqliteStore, clock: ManualClock) -> None:
+    kv, _ = await _namespace(store, clock)
+    for n in range(5):
+        await kv.put("k", f"v{n}")
+        assert await kv.get("k") == f"v{n}"
+        assert [key.name for key in (await kv.list()).keys] == ["k"]
+    await kv.delete("k")
+    assert await kv.get("k") is None
+    assert (await kv.list()).keys == []
+
+
+async def test_a_cached_list_page_sees_a_write_elsewhere(store: SqliteStore, clock: ManualClock) -> None:
+    kv, path = await _namespace(store, clock)
+    await kv.put("p:1", "v")
+    assert [key.name for key in (await kv.list(prefix="p:")).keys] == ["p:1"]
+    seen = _statements(kv)
+    assert [key.name for key in (await kv.list(prefix="p:")).keys] == ["p:1"]
+    assert seen == ["PRAGMA data_version"]
+    _put_elsewhere(path, "p:0", "v")
+    assert [key.name for key in (await kv.list(prefix="p:")).keys] == ["p:0", "p:1"]
+
+
+async def test_a_cached_list_page_drops_a_key_once_it_expires(store: SqliteStore, clock: ManualClock) -> None:
+    kv, _ = await _namespace(store, clock)
+    await kv.put("a", "v", expiration=TIME_NOW + 60)
+    await kv.put("b", "v")
+    assert [key.name for key in (await kv.list()).keys] == ["a", "b"]
+    clock.advance(60)  # at the expiration second a key is still listed (KV-SPEC.md §1.6)
+    assert [key.name for key in (await kv.list()).keys] == ["a", "b"]
+    clock.advance(1)
+    assert [key.name for key in (await kv.list()).keys] == ["b"]
+
+
+async def test_a_cached_page_says_more_follow_only_while_the_next_key_lives(
+    store: SqliteStore, clock: ManualClock
+) -> None:
+    kv, _ = await _namespace(store, clock)
+    await kv.put("a", "v")
+    await kv.put("b", "v", expiration=TIME_NOW + 60)
+    page = await kv.list(limit=1)
+    assert ([key.name for key in page.keys], page.list_complete) == (["a"], False)
+    clock.advance(61)
+    page = await kv.list(limit=1)
+    assert ([key.name for key in page.keys], page.list_complete) == (["a"], True)
+
+
+async def test_a_cached_list_page_is_not_reused_when_the_clock_goes_back(
+    store: SqliteStore, clock: ManualClock
+) -> None:
+    kv, _ = await _namespace(store, clock)
+    await kv.put("a", "v", expiration=TIME_NOW + 60)
+    clock.advance(100)
+    assert (await kv.list()).keys == []
+    clock.set(TIME_NOW)  # replaying a scenario: the key has not expired yet at this time
+    assert [key.name for key in (await kv.list()).keys] == ["a"]
+
+
+async def test_the_cache_is_bounded(store: SqliteStore, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sqlite_cache, "MAX_ENTRIES", 8)
+    monkeypatch.setattr(sqlite_cache, "MAX_PAGES", 2)
+    kv, _ = await _namespace(store, clock)
+    await kv.put("big", "x" * (sqlite_cache.MAX_CACHED_VALUE + 1))
+    for n in range(20):
+        await kv.put(f"k{n:02}", "v")
+    for n in range(20):
+        assert await kv.get(f"k{n:02}") == "v"
+        await kv.list(prefix=f"k{n:02}")
+    assert await kv.get("big") == "x" * (sqlite_cache.MAX_CACHED_VALUE + 1)
+    _, cache = kv.service.storage._readers.cache()  # type: ignore[attr-defined]
+    assert len(cache._entries) == 8 and b"big" not in cache._entries
+    assert len(cache._pages) == 2
+
+
+async def test_list_returns_plain_rows_with_the_shape_of_keyinfo(store: SqliteStore, clock: ManualClock) -> None:
+    kv, _ = await _namespace(store, clock)
+    await kv.put("k", "v", metadata={"m": 1}, expiration=TIME_NOW + 120)
+    storage = kv.service.storage
+    assert isinstance(storage, engine.SqliteNamespace)
+    rows, more = await storage.list(b"", None, 10, clock.now())
+    assert (rows, more) == ([(b"k", TIME_NOW + 120, '{"m":1}')], False)
+    assert KeyInfo(*rows[0]).metadata == '{"m":1}'

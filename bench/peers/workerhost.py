@@ -62,7 +62,10 @@ def full_environment() -> dict[str, str]:
     return {**os.environ, **environment()}
 
 
-def server(name: str, config: Path, port: int, logs: Path, args: Sequence[str] = ()) -> Server:
+def server(
+    name: str, config: Path, port: int, logs: Path, args: Sequence[str] = (), env: Mapping[str, str] | None = None
+) -> Server:
     """``workerhost dev`` on ``port`` as users run it (hot reload on unless ``args`` says otherwise), not started."""
     command = dev_command(config, port, args)
-    return Server(name, command, f"http://127.0.0.1:{port}/hello", logs, cwd=config.parent, env=environment())
+    variables = {**environment(), **(env or {})}
+    return Server(name, command, f"http://127.0.0.1:{port}/hello", logs, cwd=config.parent, env=variables)

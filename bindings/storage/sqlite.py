@@ -15,6 +15,7 @@ from pathlib import Path
 from ..errors import NamespaceLimitError, NamespaceNotFoundError, NamespaceTitleError, StorageError
 from ..limits import MAX_NAMESPACES, MAX_TITLE_LENGTH
 from .base import NamespaceInfo
+from .sqlite_cache import cache_enabled
 from .sqlite_files import connect_writer, create_catalog_file, create_namespace_file, is_namespace_id
 from .sqlite_namespace import ReaderConnections, SqliteNamespace
 from .sqlite_writer import GroupCommitWriter
@@ -29,12 +30,15 @@ class SqliteStore:
 
     Args:
         persist_to: the persist directory (created if missing).
+        read_cache: keep recent reads in memory while their file is unchanged (``sqlite_cache``); by
+            default on unless the environment sets ``WORKERHOST_READ_CACHE=0``.
 
     Any number of stores, in this process or others, may open the same directory at once.
     """
 
-    def __init__(self, persist_to: str | Path) -> None:
+    def __init__(self, persist_to: str | Path, *, read_cache: bool | None = None) -> None:
         self.root = Path(persist_to).resolve()
+        self.read_cache = cache_enabled() if read_cache is None else read_cache
         self.kv_dir = self.root / "kv"
         self._catalog_path = self.kv_dir / "catalog.sqlite3"
         self._writer = GroupCommitWriter(connect_writer)
@@ -82,7 +86,8 @@ class SqliteStore:
             raise NamespaceNotFoundError(namespace_id)
         handle = self._namespaces.get(namespace_id)
         if handle is None:
-            handle = self._namespaces[namespace_id] = SqliteNamespace(self.namespace_path(namespace_id), self._writer)
+            path = self.namespace_path(namespace_id)
+            handle = self._namespaces[namespace_id] = SqliteNamespace(path, self._writer, read_cache=self.read_cache)
         return handle
 
     # --- catalog writes --------------------------------------------------------------------------

@@ -12,72 +12,115 @@ next check drop rows that were already up to date. List pages depend on the cloc
 stops being listed once it expires), so a page is reused only while the clock has not gone back
 and no key on it (or just past it) has expired.
 
-Memory is bounded: small values only, at most ``MAX_ENTRIES`` of them and ``MAX_PAGES`` pages, the
-oldest dropped first.
+Why not something cheaper than a query per read (the ``-shm`` file's header, the WAL file's size
+and time): reading SQLite's files behind its back either misses commits (file times are coarse) or
+risks its locks (closing any descriptor of a file drops every POSIX lock the process holds on it).
+
+Memory is bounded per file and reading thread: values of at most ``MAX_CACHED_VALUE`` bytes, at most
+``MAX_ENTRIES`` of them and ``MAX_ENTRY_BYTES`` in all; at most ``MAX_PAGES`` pages and
+``MAX_PAGE_BYTES`` of keys and metadata; the oldest go first. ``WORKERHOST_READ_CACHE=0`` turns the
+cache off (the benchmark does, to compare storage rather than memory).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
 from .base import Entry
 
-__all__ = ["MAX_CACHED_VALUE", "MAX_ENTRIES", "MAX_PAGES", "MISS", "ReadCache"]
+__all__ = [
+    "MAX_CACHED_VALUE",
+    "MAX_ENTRIES",
+    "MAX_ENTRY_BYTES",
+    "MAX_PAGES",
+    "MAX_PAGE_BYTES",
+    "MISS",
+    "ReadCache",
+    "cache_enabled",
+]
 
 MAX_ENTRIES = 4096
 MAX_CACHED_VALUE = 4096  # bytes; bigger values are read from the file each time
+MAX_ENTRY_BYTES = 2 * 1024 * 1024
 MAX_PAGES = 32
-MAX_PAGE_ROWS = 1001  # a full list page plus the row that says more follow
+MAX_PAGE_BYTES = 4 * 1024 * 1024
 MISS = object()  # nothing cached for this key (distinct from None: cached as missing)
 
 PageKey = tuple[bytes, bytes | None, int]  # prefix, start after, limit
 Rows = Sequence[tuple[bytes, int | None, str | None]]
 
 
-class _Page:
-    __slots__ = ("rows", "more", "since", "until")
+def cache_enabled() -> bool:
+    """False when ``WORKERHOST_READ_CACHE`` is 0 (or false, no, off)."""
+    return os.environ.get("WORKERHOST_READ_CACHE", "1").strip().lower() not in ("0", "false", "no", "off")
 
-    def __init__(self, rows: Rows, more: bool, since: float, until: float) -> None:
+
+class _Page:
+    __slots__ = ("rows", "more", "since", "until", "size")
+
+    def __init__(self, rows: Rows, more: bool, since: float, until: float, size: int) -> None:
         self.rows = rows
         self.more = more
         self.since = since  # the clock when it was read
         self.until = until  # the first expiration among its rows: valid until then
+        self.size = size  # bytes of keys and metadata
 
 
 class ReadCache:
-    """What one connection read from one file, kept until the file changes."""
+    """What one connection read from one file, kept until the file changes.
 
-    __slots__ = ("_version", "_entries", "_pages")
+    Args:
+        enabled: False keeps nothing (every read goes to the file), with the same interface.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("enabled", "_version", "_entries", "_entry_bytes", "_pages", "_page_bytes")
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
         self._version: int | None = None
         self._entries: dict[bytes, Entry | None] = {}
+        self._entry_bytes = 0
         self._pages: dict[PageKey, _Page] = {}
+        self._page_bytes = 0
 
     def check(self, connection: sqlite3.Connection) -> None:
         """Drop everything if any commit reached the file since the last check (raises ``sqlite3.Error``)."""
+        if not self.enabled:
+            return
         version = connection.execute("PRAGMA data_version").fetchone()[0]
         if version != self._version:
             self._version = version
             if self._entries:
                 self._entries.clear()
+                self._entry_bytes = 0
             if self._pages:
                 self._pages.clear()
+                self._page_bytes = 0
+
+    # --- single keys -----------------------------------------------------------------------------
 
     def entry(self, key: bytes) -> Entry | None | Any:
         """The cached entry (None: cached as missing), or ``MISS``."""
         return self._entries.get(key, MISS)
 
     def keep_entry(self, key: bytes, entry: Entry | None) -> None:
-        if entry is not None and (entry.value is None or entry.size > MAX_CACHED_VALUE):
+        if not self.enabled:
+            return
+        size = 0 if entry is None else entry.size
+        if entry is not None and (entry.value is None or size > MAX_CACHED_VALUE):
             return
         entries = self._entries
-        if len(entries) >= MAX_ENTRIES:
-            del entries[next(iter(entries))]
+        while entries and (len(entries) >= MAX_ENTRIES or self._entry_bytes + size > MAX_ENTRY_BYTES):
+            oldest = entries.pop(next(iter(entries)))
+            self._entry_bytes -= 0 if oldest is None else oldest.size
         entries[key] = entry
+        self._entry_bytes += size
+
+    # --- list pages ------------------------------------------------------------------------------
 
     def page(self, key: PageKey, now: float) -> _Page | None:
         page = self._pages.get(key)
@@ -89,10 +132,14 @@ class ReadCache:
         """Keep a page read at ``now``: ``fetched`` is up to ``limit + 1`` rows, the last saying more follow."""
         # The row past the page counts too: if it expires, "more follow" is no longer true.
         until = min((row[1] for row in fetched if row[1] is not None), default=math.inf)
-        page = _Page(fetched[:limit], len(fetched) > limit, now, until)
-        if len(fetched) <= MAX_PAGE_ROWS:
+        if not self.enabled:
+            return _Page(fetched[:limit], len(fetched) > limit, now, until, 0)
+        size = sum(len(row[0]) + len(row[2] or "") for row in fetched)
+        page = _Page(fetched[:limit], len(fetched) > limit, now, until, size)
+        if size <= MAX_PAGE_BYTES:
             pages = self._pages
-            if len(pages) >= MAX_PAGES:
-                del pages[next(iter(pages))]
+            while pages and (len(pages) >= MAX_PAGES or self._page_bytes + size > MAX_PAGE_BYTES):
+                self._page_bytes -= pages.pop(next(iter(pages))).size
             pages[key] = page
+            self._page_bytes += size
         return page

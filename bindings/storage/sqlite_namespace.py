@@ -61,10 +61,16 @@ def prefix_ceiling(prefix: bytes) -> bytes:
 
 
 class ReaderConnections:
-    """One read connection per thread for a database file (each with its ``ReadCache``), all closable from one place."""
+    """One read connection per thread for a database file, all closable from one place.
 
-    def __init__(self, path: Path) -> None:
+    Args:
+        path: the database file.
+        cache: keep a ``ReadCache`` per connection (otherwise ``cache()`` gives one that keeps nothing).
+    """
+
+    def __init__(self, path: Path, cache: bool = False) -> None:
         self.path = path
+        self._cache = cache
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -96,7 +102,7 @@ class ReaderConnections:
         with self._lock:
             self._all.append(connection)
         self._local.connection = connection
-        self._local.cache = ReadCache()
+        self._local.cache = ReadCache(self._cache)
         return connection
 
     def read(self, query: str, parameters: Sequence[Any]) -> list[Any]:
@@ -116,12 +122,18 @@ class ReaderConnections:
 
 
 class SqliteNamespace:
-    """The ``NamespaceStorage`` of one namespace file."""
+    """The ``NamespaceStorage`` of one namespace file.
 
-    def __init__(self, path: Path, writer: GroupCommitWriter) -> None:
+    Args:
+        path: the namespace file.
+        writer: the store's group-commit writer.
+        read_cache: keep recent reads while the file is unchanged (``sqlite_cache``).
+    """
+
+    def __init__(self, path: Path, writer: GroupCommitWriter, *, read_cache: bool = True) -> None:
         self.path = path
         self._writer = writer
-        self._readers = ReaderConnections(path)
+        self._readers = ReaderConnections(path, cache=read_cache)
 
     def __repr__(self) -> str:
         return f"SqliteNamespace({str(self.path)!r})"

@@ -153,8 +153,43 @@ async def test_the_cache_is_bounded(store: SqliteStore, clock: ManualClock, monk
         await kv.list(prefix=f"k{n:02}")
     assert await kv.get("big") == "x" * (sqlite_cache.MAX_CACHED_VALUE + 1)
     _, cache = kv.service.storage._readers.cache()  # type: ignore[attr-defined]
-    assert len(cache._entries) == 8 and b"big" not in cache._entries
-    assert len(cache._pages) == 2
+    assert list(cache._entries) == [f"k{n:02}".encode() for n in range(12, 20)]  # the newest 8; not "big"
+    assert [page[0] for page in cache._pages] == [b"k18", b"k19"]
+
+
+async def test_the_cache_is_bounded_in_bytes(
+    store: SqliteStore, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite_cache, "MAX_ENTRY_BYTES", 3000)
+    monkeypatch.setattr(sqlite_cache, "MAX_PAGE_BYTES", 20)
+    kv, _ = await _namespace(store, clock)
+    for n in range(5):
+        await kv.put(f"k{n}", "x" * 1000, metadata="m" * 5)
+    for n in range(5):
+        await kv.get(f"k{n}")
+        await kv.list(prefix=f"k{n}")
+    _, cache = kv.service.storage._readers.cache()  # type: ignore[attr-defined]
+    assert list(cache._entries) == [b"k2", b"k3", b"k4"] and cache._entry_bytes == 3000
+    assert [page[0] for page in cache._pages] == [b"k3", b"k4"] and cache._page_bytes == 2 * (2 + 7)
+
+
+@pytest.mark.parametrize("how", ["argument", "environment"])
+async def test_the_cache_can_be_turned_off(
+    tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    if how == "environment":
+        monkeypatch.setenv("WORKERHOST_READ_CACHE", "0")
+    store = SqliteStore(tmp_path, read_cache=False) if how == "argument" else SqliteStore(tmp_path)
+    try:
+        kv, _ = await _namespace(store, clock)
+        await kv.put("k", "v")
+        await kv.get("k")
+        await kv.list()
+        seen = _statements(kv)
+        assert await kv.get("k") == "v" and [key.name for key in (await kv.list()).keys] == ["k"]
+        assert len(seen) == 2 and "WHERE key = " in seen[0] and "ORDER BY key" in seen[1]  # no data_version
+    finally:
+        await store.close()
 
 
 async def test_list_returns_plain_rows_with_the_shape_of_keyinfo(store: SqliteStore, clock: ManualClock) -> None:

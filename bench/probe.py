@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
-import os
 import re
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .load import start_wrk, stop_wrk
+from .procs import merged_environment
 from .settings import Settings
 
 __all__ = ["main"]
@@ -57,7 +57,7 @@ def _try_get(url: str, timeout: float = 1.0) -> tuple[int, bytes] | None:
 
 
 def _spawn(spec: dict[str, Any], logs: Path, name: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, **spec.get("env", {})}
+    env = merged_environment(spec.get("env"))
     with open(logs / f"{name}.out", "ab") as out, open(logs / f"{name}.err", "ab") as err:
         return subprocess.Popen(spec["command"], cwd=spec.get("cwd"), env=env, stdout=out, stderr=err)
 
@@ -159,7 +159,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     logs.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {"cold_start_s": []}
     process, seconds = _start_timed(spec, logs)
-    if not spec.get("warm_start", True):  # smoke runs save the time of an untimed first start
+    if not spec.get("warm_start", True):  # the caller warmed up already, or a smoke run saves the time
         result["cold_start_s"].append(seconds)
     try:
         for _ in range(spec.get("cold_starts", 0) - len(result["cold_start_s"])):

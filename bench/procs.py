@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["Server", "free_port", "get", "running", "tree_cpu_seconds", "tree_pids"]
+__all__ = ["Server", "free_port", "get", "merged_environment", "running", "tree_cpu_seconds", "tree_pids"]
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -25,6 +25,17 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def merged_environment(changes: Mapping[str, str | None] | None) -> dict[str, str]:
+    """The current environment with ``changes`` applied; a value of None removes the variable."""
+    env = dict(os.environ)
+    for name, value in (changes or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
 
 
 def get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
@@ -97,7 +108,7 @@ class Server:
         name: for messages and log file names.
         command: the argv.
         ready_url: polled until it answers 200.
-        cwd, env: where and with what environment it runs (env is added to os.environ).
+        cwd, env: where it runs, and changes to the environment (None removes a variable).
     """
 
     def __init__(
@@ -108,13 +119,13 @@ class Server:
         logs: Path,
         *,
         cwd: Path | None = None,
-        env: Mapping[str, str] | None = None,
+        env: Mapping[str, str | None] | None = None,
     ) -> None:
         self.name = name
         self.command = list(command)
         self.ready_url = ready_url
         self.cwd = cwd
-        self.env = {**os.environ, **(env or {})}
+        self.env = merged_environment(env)
         logs.mkdir(parents=True, exist_ok=True)
         self.stdout_path = logs / f"{name}.out"
         self.stderr_path = logs / f"{name}.err"

@@ -13,7 +13,7 @@ import asyncio
 import itertools
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from time import perf_counter
@@ -321,7 +321,7 @@ def create_app(
         host,
         routes,
         _reserved_prefixes(extra_routes),
-        _api_app(host) if api else None,
+        _BuiltOnFirstUse(lambda: _api_app(host)) if api else None,
         lifespan=lifespan,
         exception_handlers={404: not_found},
     )
@@ -338,3 +338,17 @@ def _api_app(host: Host) -> ASGIApp:
     from .api import create_api
 
     return create_api(host.store, clock=host.clock, account_id=host.config.account_id, auth=api_auth(host.config))
+
+
+class _BuiltOnFirstUse:
+    """An ASGI app built when its first request comes: the REST API is not needed to serve handlers,
+    so ``workerhost dev`` does not import it before its first response."""
+
+    def __init__(self, build: Callable[[], ASGIApp]) -> None:
+        self._build = build
+        self._app: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._app is None:
+            self._app = self._build()
+        await self._app(scope, receive, send)

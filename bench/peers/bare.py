@@ -20,7 +20,10 @@ from runtime.server import loop_factory, uvicorn_config
 from ..procs import Server
 from ..settings import REPO
 
-__all__ = ["app", "server"]
+__all__ = ["ENVIRONMENT", "app", "server"]
+
+# As for workerhost's peer: this checkout on the path, and Python's bytecode caches on.
+ENVIRONMENT: dict[str, str | None] = {"PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": None}
 
 
 async def hello(request: Request) -> PlainTextResponse:
@@ -33,7 +36,7 @@ app = Starlette(routes=[Route("/", hello)])
 def server(port: int, logs: Path) -> Server:
     """The bare app on ``port``, not yet started."""
     command = [sys.executable, "-m", "bench.peers.bare", str(port)]
-    return Server("bare", command, f"http://127.0.0.1:{port}/", logs, cwd=REPO, env={"PYTHONPATH": str(REPO)})
+    return Server("bare", command, f"http://127.0.0.1:{port}/", logs, cwd=REPO, env=ENVIRONMENT)
 
 
 def main(port: int) -> None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ..procs import Server
+from ..procs import Server, merged_environment
 from ..settings import REPO
 from . import WORKER_PY
 
@@ -52,18 +51,27 @@ def cli_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "runtime", *args]
 
 
-def environment() -> dict[str, str]:
-    """What a workerhost subprocess needs beyond the current environment: this checkout on its path."""
-    return {"PYTHONPATH": str(REPO)}
+def environment() -> dict[str, str | None]:
+    """Changes to the environment for a Python peer: this checkout on its path, and bytecode caches on.
+
+    Python may write ``__pycache__`` (``PYTHONDONTWRITEBYTECODE`` removed), so after the warm-up start
+    workerhost starts as an installed package does, not compiling every module from source each time.
+    """
+    return {"PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": None}
 
 
 def full_environment() -> dict[str, str]:
-    """The current environment plus ``environment()``, for ``subprocess.run``."""
-    return {**os.environ, **environment()}
+    """The current environment with ``environment()`` applied, for ``subprocess.run``."""
+    return merged_environment(environment())
 
 
 def server(
-    name: str, config: Path, port: int, logs: Path, args: Sequence[str] = (), env: Mapping[str, str] | None = None
+    name: str,
+    config: Path,
+    port: int,
+    logs: Path,
+    args: Sequence[str] = (),
+    env: Mapping[str, str | None] | None = None,
 ) -> Server:
     """``workerhost dev`` on ``port`` as users run it (hot reload on unless ``args`` says otherwise), not started."""
     command = dev_command(config, port, args)

@@ -3,11 +3,33 @@
 wrangler (``--remote`` with ``CLOUDFLARE_API_BASE_URL``) and the official ``cloudflare`` SDK
 (``base_url=``) work against it unchanged. ``create_api`` builds the ASGI app; the host calls
 ``check_exposure`` at start-up to refuse an open API on a non-loopback address.
+
+Names load lazily: ``workerhost dev`` checks exposure at start-up but builds the API itself only when
+the first ``/client/v4`` request arrives, so its routes are not imported before the first response.
 """
 
 from __future__ import annotations
 
-from .app import create_api
-from .auth import ApiAuth, ApiExposureError, check_exposure
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .app import create_api
+    from .auth import ApiAuth, ApiExposureError, check_exposure
 
 __all__ = ["ApiAuth", "ApiExposureError", "check_exposure", "create_api"]
+
+_HOMES = {"ApiAuth": ".auth", "ApiExposureError": ".auth", "check_exposure": ".auth", "create_api": ".app"}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'runtime.api' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

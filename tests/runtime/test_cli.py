@@ -13,6 +13,7 @@ from tests.support import write_files
 def served(monkeypatch: pytest.MonkeyPatch) -> list[RuntimeConfig]:
     calls: list[RuntimeConfig] = []
     monkeypatch.setattr("runtime.server.serve", lambda config: calls.append(config))
+    monkeypatch.setattr("runtime.yamlmarks._cache", None)  # `dev` turns the parse cache on; undo it after
     return calls
 
 
@@ -86,3 +87,11 @@ def test_subcommand_groups_register_from_their_own_modules(monkeypatch: pytest.M
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", ("cli_extra", "runtime.cli_not_built_yet"))
     assert cli.main(["extra"]) == 7
+
+
+def test_dev_starts_without_importing_the_other_groups(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    write_files(tmp_path, {"kv.yaml": ""})
+    monkeypatch.setattr(cli, "SUBCOMMAND_MODULES", ("a_group_that_must_not_load",))
+    monkeypatch.setattr("runtime.server.serve", lambda config: None)
+    monkeypatch.setattr("runtime.yamlmarks._cache", None)
+    assert cli.main(["dev", "--config", str(tmp_path / "kv.yaml")]) == 0

@@ -125,12 +125,12 @@ def main(argv: list[str] | None = None) -> int:
     print(render_text(rows, header))
     if args.readme:
         print(render_markdown(rows, header))
-    path = args.json or REPO / "bench" / "results" / f"{'smoke' if settings.smoke else 'bench'}-{meta['started']}.json"
+    stamp = meta["started"].replace(":", "")
+    path = args.json or REPO / "bench" / "results" / f"{'smoke' if settings.smoke else 'bench'}-{stamp}.json"
     write_json(path, rows, meta)
     print(f"results: {path}; logs: {scratch / 'logs'}")
-    return (
-        1 if any(row.status.startswith("failed") or (row.unavailable or "").startswith("failed") for row in rows) else 0
-    )
+    # A row that could not run for lack of a tool is reported as such; one that broke fails the run.
+    return 1 if any((row.unavailable or "").startswith("failed") for row in rows) else 0
 
 
 if __name__ == "__main__":

@@ -13,10 +13,10 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["Server", "free_port", "get", "merged_environment", "running", "tree_cpu_seconds", "tree_pids"]
+__all__ = ["Server", "free_port", "get", "merged_environment", "tree_cpu_seconds", "tree_pids"]
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -185,19 +185,3 @@ class Server:
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
         return self.process.returncode
-
-    def __enter__(self) -> Server:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-@contextlib.contextmanager
-def running(server: Server, timeout: float = 60.0) -> Iterator[Server]:
-    """Start ``server`` and stop it when the block ends."""
-    server.start(timeout)
-    try:
-        yield server
-    finally:
-        server.stop()

@@ -73,10 +73,10 @@ class Response(StarletteResponse):
         media_type: str | None = None,
         background: Any = None,
     ) -> None:
-        if body.__class__ is str and headers is None and media_type is None and status_code is None:
-            # The common case (Response("text"), Response(text, status)): no headers to sort out.
+        if body.__class__ is str and status is None and status_code is None and headers is None and media_type is None:
+            # The common case, Response("some text"): a 200 with no headers to sort out.
             self.status_text = status_text
-            StarletteResponse.__init__(self, body, 200 if status is None else status, None, _TEXT, background)
+            StarletteResponse.__init__(self, body, 200, None, _TEXT, background)
             return
         if body is None:
             body = content

@@ -17,7 +17,7 @@ def test_cloudflare_style_arguments() -> None:
     assert response.headers["content-type"] == "text/plain;charset=UTF-8"
 
 
-@pytest.mark.parametrize("args", [("hé",), ("", 404), ("x", None, "Gone")], ids=["text", "empty-404", "status-text"])
+@pytest.mark.parametrize("args", [("hé",), ("",), ("x", None, "Fine")], ids=["text", "empty", "status-text"])
 def test_a_plain_text_response_is_the_same_on_the_short_path(args: tuple[object, ...]) -> None:
     short, general = Response(*args), Response(*args, headers={})  # headers={} takes the general path
     assert (short.status_code, short.body, short.raw_headers, short.status_text) == (

@@ -23,8 +23,10 @@ time are skipped and counted. The file I/O runs off the event loop (aiofiles).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import base64
 import contextlib
+import io
 import json
 import os
 import shutil
@@ -32,7 +34,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, BinaryIO
 
 import aiofiles
 
@@ -44,7 +46,7 @@ from bindings.storage.sqlite_files import is_namespace_id
 
 from ..bulkformat import BulkItemError, pair
 from ..errors import UsageError
-from .output import Progress, json_text, note, progress
+from .output import Progress, json_text, note, progress, stdout
 from .run import refused
 from .session import Session, Target
 
@@ -99,8 +101,26 @@ async def _output(path: str | None) -> AsyncIterator[Any]:
             raise UsageError(f"{path}: cannot be written: {exc.strerror or exc}") from None
         return
     sys.stdout.flush()
-    async with aiofiles.open(sys.stdout.fileno(), "wb", closefd=False) as out:
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, io.UnsupportedOperation):  # stdout replaced in-process (tests, embedding)
+        yield _ThreadedWriter(stdout())
+        return
+    async with aiofiles.open(descriptor, "wb", closefd=False) as out:
         yield out
+
+
+class _ThreadedWriter:
+    """The aiofiles calls export makes, on a stream that has no file descriptor."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+
+    async def write(self, data: bytes) -> None:
+        await asyncio.to_thread(self._stream.write, data)
+
+    async def flush(self) -> None:
+        await asyncio.to_thread(self._stream.flush)
 
 
 async def _export_keys(service: KVService, out: Any, bar: Progress) -> int:
@@ -196,21 +216,21 @@ def entry_write(path: str, number: int, item: Any) -> Write:
 
 async def _entry_lines(path: str) -> AsyncIterator[tuple[int, Any]]:
     """The parsed entry lines of an export, after checking its header and its closing count."""
-    lines = _lines(path)
-    first = await anext(lines, None)
-    _check_header(path, None if first is None else first[1])
     count, end = 0, None
-    async for number, line in lines:
-        if not line.strip():
-            continue
-        if end is not None:
-            raise UsageError(f'{path}: line {number}: more after the closing {{"end": true}} line')
-        item = _parse(path, number, line)
-        if isinstance(item, dict) and "end" in item:
-            end = item
-            continue
-        count += 1
-        yield number, item
+    async with contextlib.aclosing(_lines(path)) as lines:
+        first = await anext(lines, None)
+        _check_header(path, None if first is None else first[1])
+        async for number, line in lines:
+            if not line.strip():
+                continue
+            if end is not None:
+                raise UsageError(f'{path}: line {number}: more after the closing {{"end": true}} line')
+            item = _parse(path, number, line)
+            if isinstance(item, dict) and "end" in item:
+                end = item
+                continue
+            count += 1
+            yield number, item
     if not isinstance(end, dict) or end.get("end") is not True:
         raise UsageError(f'{path}: has no closing {{"end": true, "count": ...}} line: the export is incomplete')
     if end.get("count") != count:
@@ -219,10 +239,11 @@ async def _entry_lines(path: str) -> AsyncIterator[tuple[int, Any]]:
 
 async def _check_file(path: str, bar: Progress) -> int:
     count = 0
-    async for number, item in _entry_lines(path):
-        entry_write(path, number, item)
-        count += 1
-        bar.advance()
+    async with contextlib.aclosing(_entry_lines(path)) as entries:
+        async for number, item in entries:
+            entry_write(path, number, item)
+            count += 1
+            bar.advance()
     return count
 
 
@@ -231,18 +252,20 @@ async def _write_file(path: str, service: KVService, bar: Progress) -> tuple[int
     written = expired = size = 0
     batch: list[Write] = []
     try:
-        async for number, item in _entry_lines(path):
-            write = entry_write(path, number, item)
-            bar.advance()
-            if write.expiration is not None and write.expiration <= now:
-                expired += 1
-                continue
-            batch.append(write)
-            size += len(write.value)
-            if len(batch) >= BATCH_KEYS or size >= _BATCH_BYTES:
-                await service.put_many(batch)
-                written, batch, size = written + len(batch), [], 0
-        await service.put_many(batch)
+        async with contextlib.aclosing(_entry_lines(path)) as entries:
+            async for number, item in entries:
+                write = entry_write(path, number, item)
+                bar.advance()
+                if write.expiration is not None and write.expiration <= now:
+                    expired += 1
+                    continue
+                batch.append(write)
+                size += len(write.value)
+                if len(batch) >= BATCH_KEYS or size >= _BATCH_BYTES:
+                    await service.put_many(batch)
+                    written, batch, size = written + len(batch), [], 0
+        if batch:
+            await service.put_many(batch)
     except StorageError as exc:
         raise UsageError(f"{exc} ({written} keys were imported before the failure)") from None
     return written + len(batch), expired

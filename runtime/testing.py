@@ -91,8 +91,10 @@ def workerhost_config(workerhost_config_path: Path, tmp_path_factory: pytest.Tem
     try:
         config = load_config(workerhost_config_path)
     except WorkerhostError as exc:
-        _fail_setup(exc)
-    return dataclasses.replace(config, persist_to=tmp_path_factory.mktemp("workerhost"), reload=False)
+        problem = exc
+    else:
+        return dataclasses.replace(config, persist_to=tmp_path_factory.mktemp("workerhost"), reload=False)
+    _fail_setup(problem)  # outside the except clause, so the report is the one line, not a chain
 
 
 @pytest.fixture
@@ -145,8 +147,11 @@ def workerhost(workerhost_app: HostApp, workerhost_clock: ManualClock) -> Iterat
         try:
             harness = stack.enter_context(running(workerhost_app, workerhost_clock))
         except WorkerhostError as exc:
-            _fail_setup(exc)
-        yield harness
+            problem = exc
+        else:
+            yield harness
+            return
+    _fail_setup(problem)
 
 
 @pytest.fixture
@@ -175,8 +180,11 @@ async def workerhost_async(
         try:
             harness = await stack.enter_async_context(running_async(workerhost_app, workerhost_clock))
         except WorkerhostError as exc:
-            _fail_setup(exc)
-        yield harness
+            problem = exc
+        else:
+            yield harness
+            return
+    _fail_setup(problem)
 
 
 @pytest.fixture

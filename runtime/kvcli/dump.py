@@ -55,7 +55,8 @@ __all__ = ["BATCH_KEYS", "FORMAT", "VERSION", "export", "import_"]
 FORMAT = "workerhost-kv-export"
 VERSION = 1
 BATCH_KEYS = 1000
-_BATCH_BYTES = 16 * 1024 * 1024  # values held per import transaction, and written per export flush
+_BATCH_BYTES = 16 * 1024 * 1024  # value bytes held per import transaction
+_FLUSH_BYTES = 1024 * 1024  # export lines held before a write
 _READ_CHUNK = 1024 * 1024
 _FIELDS = ("key", "value", "base64", "expiration", "metadata")
 
@@ -124,15 +125,17 @@ class _ThreadedWriter:
 
 
 async def _export_keys(service: KVService, out: Any, bar: Progress) -> int:
-    count, cursor, buffered = 0, None, []
+    count, cursor = 0, None
+    buffered: list[bytes] = []
+    size = 0
     while True:
         page = await service.list(None, MAX_LIST_LIMIT, cursor)
         async for line in _entries(service, [key.name for key in page.keys]):
             buffered.append(line)
-            count += 1
-            if sum(map(len, buffered)) >= _BATCH_BYTES:
+            count, size = count + 1, size + len(line)
+            if size >= _FLUSH_BYTES:
                 await out.write(b"".join(buffered))
-                buffered = []
+                buffered, size = [], 0
         bar.advance(len(page.keys))
         if page.list_complete:
             break
@@ -163,19 +166,22 @@ async def export(session: Session, args: argparse.Namespace) -> int:
 
 async def _lines(path: str) -> AsyncIterator[tuple[int, bytes]]:
     """The file's lines (without the newline), numbered from 1, read in large chunks."""
-    number, rest = 0, b""
+    number = 0
+    pending: list[bytes] = []  # the pieces of a line longer than a chunk (a large base64 value)
     try:
         async with aiofiles.open(path, "rb") as source:
             while chunk := await source.read(_READ_CHUNK):
-                lines = (rest + chunk).split(b"\n")
-                rest = lines.pop()
-                for line in lines:
+                start = 0
+                while (end := chunk.find(b"\n", start)) != -1:
+                    pending.append(chunk[start:end])
                     number += 1
-                    yield number, line
+                    yield number, b"".join(pending)
+                    pending, start = [], end + 1
+                pending.append(chunk[start:])
     except OSError as exc:
         raise UsageError(f"{path}: cannot be read: {exc.strerror or exc}") from None
-    if rest:
-        yield number + 1, rest
+    if any(pending):
+        yield number + 1, b"".join(pending)
 
 
 def _parse(path: str, number: int, line: bytes) -> Any:

@@ -114,7 +114,7 @@ def _add_bulk(groups: Any, targeted: argparse.ArgumentParser) -> None:
         "put",
         targeted,
         'write the pairs of a JSON array of {"key", "value", "expiration"?, "expiration_ttl"?, "metadata"?, '
-        '"base64"?}; all or nothing',
+        '"base64"?}; a bad item writes nothing',
         ("bulk", "put"),
     )
     put.add_argument("file", metavar="FILE", help="the JSON file (- for stdin)")

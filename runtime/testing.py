@@ -23,7 +23,6 @@ test says so. See ``runtime.harness`` for the helpers.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -143,14 +142,12 @@ def workerhost(workerhost_app: HostApp, workerhost_clock: ManualClock) -> Iterat
     from .harness import running
 
     _claim(workerhost_app, "workerhost")
-    with contextlib.ExitStack() as stack:
-        try:
-            harness = stack.enter_context(running(workerhost_app, workerhost_clock))
-        except WorkerhostError as exc:
-            problem = exc
-        else:
+    try:
+        with running(workerhost_app, workerhost_clock) as harness:
             yield harness
             return
+    except WorkerhostError as exc:  # kv.yaml names a handler that does not load
+        problem = exc
     _fail_setup(problem)
 
 
@@ -176,14 +173,12 @@ async def workerhost_async(
             pytrace=False,
         )
     _claim(workerhost_app, "workerhost_async")
-    async with contextlib.AsyncExitStack() as stack:
-        try:
-            harness = await stack.enter_async_context(running_async(workerhost_app, workerhost_clock))
-        except WorkerhostError as exc:
-            problem = exc
-        else:
+    try:
+        async with running_async(workerhost_app, workerhost_clock) as harness:
             yield harness
             return
+    except WorkerhostError as exc:
+        problem = exc
     _fail_setup(problem)
 
 

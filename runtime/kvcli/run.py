@@ -47,6 +47,10 @@ def run_command(module: str, name: str, args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     except StorageError as exc:
         raise UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        # Ctrl-C: transactions already committed stay (a large import or bulk file may be part-written).
+        print("workerhost: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # The reader went away (`... | head`): stop quietly, and keep Python from complaining at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -97,6 +97,13 @@ def test_scheduled_handlers_fire_on_demand(workerhost, workerhost_clock):
         workerhost.scheduled(cron="boom")
 
 
+def test_names_that_match_nothing_say_what_there_is(workerhost):
+    with pytest.raises(LookupError, match='no worker binds a KV namespace as "NOPE"; bindings: LOG, PAGES'):
+        workerhost.kv("NOPE")
+    with pytest.raises(LookupError, match='no worker is called "nope"; workers: site'):
+        workerhost.env("nope")
+
+
 def test_reset_empties_storage_mid_test(workerhost):
     workerhost.kv("PAGES").put("a", "1")
     account = workerhost.config.account_id
@@ -166,7 +173,7 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
 def test_a_users_tests_get_the_host_a_client_bindings_the_clock_and_crons(project: pytest.Pytester) -> None:
     project.makepyfile(test_site=SYNC_TESTS)
     result = project.runpytest(*PLUGIN)
-    result.assert_outcomes(passed=6)
+    result.assert_outcomes(passed=7)
 
 
 def test_async_tests_get_the_same_on_their_own_event_loop(project: pytest.Pytester) -> None:

@@ -142,3 +142,12 @@ def test_a_key_needs_a_binding_or_a_namespace_id_but_not_both(kv: Run) -> None:
     assert neither.status == 2 and "one of the arguments --binding --namespace-id is required" in neither.err
     both = kv("key", "get", "k", "--binding", "B", "--namespace-id", "x")
     assert both.status == 2 and "not allowed with argument" in both.err
+
+
+def test_ctrl_c_is_exit_status_130_not_success(kv: Run, namespace_id: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def interrupted(*args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("runtime.kvcli.keys.put", interrupted)
+    stopped = kv("key", "put", "k", "v", "--namespace-id", namespace_id)
+    assert (stopped.status, stopped.err) == (130, "workerhost: interrupted\n")

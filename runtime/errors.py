@@ -4,14 +4,15 @@
     └── WorkerhostError             anything the CLI reports as one line and exit status 1
         ├── ConfigError             kv.yaml or .dev.vars is invalid; the message starts "file:line: key.path"
         ├── HandlerLoadError        a handler script failed to import or has no usable entrypoint
-        └── StartupError            the server refuses to start (port taken, open API on a public address)
+        ├── StartupError            the server refuses to start (port taken, open API on a public address)
+        └── UsageError              a ``workerhost kv`` command cannot do what was asked: bad input, unknown namespace
 
 Errors raised *by handlers* are not here: the host turns them into a 500 and keeps serving.
 """
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "HandlerLoadError", "StartupError", "WorkerhostError"]
+__all__ = ["ConfigError", "HandlerLoadError", "StartupError", "UsageError", "WorkerhostError"]
 
 
 class WorkerhostError(Exception):
@@ -28,3 +29,7 @@ class HandlerLoadError(WorkerhostError):
 
 class StartupError(WorkerhostError):
     """The server cannot or will not start as configured."""
+
+
+class UsageError(WorkerhostError):
+    """A ``workerhost kv`` command was refused and nothing was changed, e.g. ``no namespace has the title "x"``."""

@@ -63,6 +63,8 @@ class Host:
         clock: where KV and cron get the time; ``SystemClock`` by default.
         change_source: where file changes come from when ``config.reload`` is on; watchfiles by default.
         debug: show tracebacks on handler errors (dev); otherwise a plain 500.
+        crons: run cron triggers when they come due; off, scheduled handlers run only when asked
+            (``/__scheduled``, the pytest plugin), so a test that moves the clock sees no surprise runs.
     """
 
     def __init__(
@@ -73,10 +75,12 @@ class Host:
         clock: Clock | None = None,
         change_source: ChangeSource | None = None,
         debug: bool = True,
+        crons: bool = True,
     ) -> None:
         self.config = config
         self.clock: Clock = clock or SystemClock()
         self.debug = debug
+        self.crons = crons
         self.version: Version | None = None
         self.reload_failure: ReloadFailure | None = None
         self.reloads = 0
@@ -116,7 +120,8 @@ class Host:
             raise
         self.started = True
         self._tasks.append(asyncio.ensure_future(sweep_forever(self.store, self.clock)))
-        self._tasks.append(asyncio.ensure_future(self._scheduler.run()))
+        if self.crons:
+            self._tasks.append(asyncio.ensure_future(self._scheduler.run()))
         if self.config.reload or self._change_source is not None:
             self._reloader = Reloader(
                 self._change_source or WatchfilesSource(), lambda: watch_targets(self.config), self.reload
@@ -287,6 +292,7 @@ def create_app(
     change_source: ChangeSource | None = None,
     debug: bool = True,
     api: bool = True,
+    crons: bool = True,
 ) -> HostApp:
     """Build the host's Starlette app for ``config``.
 
@@ -298,8 +304,9 @@ def create_app(
         change_source: a hot-reload change source (e.g. ``runtime.reload.QueueSource`` in tests).
         debug: show tracebacks on handler errors.
         api: serve Cloudflare's KV REST API at ``/client/v4`` on the same store.
+        crons: run cron triggers on their schedule (off: only when asked, as the pytest plugin does).
     """
-    host = Host(config, store=store, clock=clock, change_source=change_source, debug=debug)
+    host = Host(config, store=store, clock=clock, change_source=change_source, debug=debug, crons=crons)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -180,7 +180,8 @@ def test_rest_api_and_handlers_share_one_store(server: DevServer) -> None:
                 return b""  # not written yet
 
         assert eventually(lambda: read_later() == b"done", what="the handler's write, read over REST")
-    assert "GET /client/v4/accounts/" in server.stderr()
+    # The request log is flushed a few milliseconds after the request (accesslog.FLUSH_DELAY).
+    eventually(lambda: "GET /client/v4/accounts/" in server.stderr(), what="the REST request in the log")
 
 
 def test_banner_lists_routes_bindings_and_data_dir(server: DevServer) -> None:

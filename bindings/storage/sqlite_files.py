@@ -69,6 +69,8 @@ def is_namespace_id(value: str) -> bool:
 def _initialise(path: Path, schema: str) -> None:
     connection = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS)
     try:
+        if connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return  # already set up: opening a store must not cost a write (and an fsync)
         # auto_vacuum only takes effect before the first table is created.
         connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
         connection.execute("PRAGMA journal_mode = WAL")

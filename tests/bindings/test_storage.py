@@ -412,3 +412,16 @@ async def test_background_sweep_purges_without_reads(store: SqliteStore, clock: 
         assert _rows(path, "SELECT count(*) FROM entries") == [(0,)]
     finally:
         sweep.cancel()
+
+
+async def test_opening_an_existing_store_writes_nothing(tmp_path: Path) -> None:
+    first = SqliteStore(tmp_path)
+    await first.create_namespace("ns")
+    await first.close()
+    catalog = tmp_path / "kv" / "catalog.sqlite3"
+    with sqlite3.connect(catalog) as connection:
+        before = connection.execute("PRAGMA data_version").fetchone()
+        second = SqliteStore(tmp_path)
+        assert [info.title for info in await second.list_namespaces()] == ["ns"]
+        await second.close()
+        assert connection.execute("PRAGMA data_version").fetchone() == before

@@ -180,7 +180,8 @@ def test_rest_api_and_handlers_share_one_store(server: DevServer) -> None:
                 return b""  # not written yet
 
         assert eventually(lambda: read_later() == b"done", what="the handler's write, read over REST")
-    assert "GET /client/v4/accounts/" in server.stderr()
+    # Request lines are buffered for a few milliseconds before they are written.
+    eventually(lambda: "GET /client/v4/accounts/" in server.stderr(), what="the REST requests in the request log")
 
 
 def test_banner_lists_routes_bindings_and_data_dir(server: DevServer) -> None:

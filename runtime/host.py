@@ -94,7 +94,7 @@ class Host:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = SqliteStore(self.config.persist_to)
+            self._store = SqliteStore(self.config.persist_to, max_pages=self.config.max_db_pages)
         return self._store
 
     @property
@@ -213,6 +213,7 @@ class Host:
             host=self.config.host,
             port=self.config.port,
             reload=self.config.reload,
+            max_db_pages=self.config.max_db_pages,
         )
 
 

@@ -295,6 +295,52 @@ async def test_a_full_store_fails_that_write_and_keeps_earlier_data(store: Sqlit
     assert await kv.get("after") == "works"
 
 
+async def _fill_until_full(kv: KVNamespace, prefix: str) -> int:
+    """Write 64 KiB values until the store refuses one; returns how many were stored."""
+    for n in range(10_000):
+        try:
+            await kv.put(f"{prefix}{n}", b"x" * 65536)
+        except StorageFullError:
+            return n
+    raise AssertionError("the store never filled up")
+
+
+async def test_a_store_opened_with_max_pages_refuses_writes_past_them(tmp_path: Path, clock: ManualClock) -> None:
+    store = SqliteStore(tmp_path, max_pages=64)  # 256 KiB per file
+    try:
+        kv, path = await _namespace(store, clock)
+        stored = await _fill_until_full(kv, "k")
+        assert 0 < stored < 5
+        assert [await kv.get(f"k{n}", type="bytes") for n in range(stored)] == [b"x" * 65536] * stored
+        await kv.delete("k0")  # freed pages are reused: deleting makes room again
+        await kv.put("again", b"y" * 65536)
+        assert await kv.get("again") == "y" * 65536
+    finally:
+        await store.close()
+    assert _rows(path, "PRAGMA integrity_check") == [("ok",)]
+
+
+async def test_set_max_pages_caps_open_files_and_lifting_it_lets_writes_in(
+    store: SqliteStore, clock: ManualClock
+) -> None:
+    kv, path = await _namespace(store, clock)
+    await kv.put("before", "kept")
+    await store.set_max_pages(1)  # never below the file's size: nothing may grow from here
+    with pytest.raises(
+        StorageFullError, match=r"^the store is full; the write was not applied \(database or disk is full\)$"
+    ):
+        await kv.put("big", b"x" * MIB)
+    other, _ = await _namespace(store, clock, "opened after the cap")
+    with pytest.raises(StorageFullError):
+        await other.put("big", b"x" * MIB)
+    assert await kv.get("before") == "kept" and await kv.get("big") is None
+    await store.set_max_pages(None)
+    await kv.put("big", b"x" * MIB)
+    await other.put("big", b"x" * MIB)
+    assert len(await kv.get("big", type="bytes")) == MIB
+    assert _rows(path, "PRAGMA integrity_check") == [("ok",)]
+
+
 # --- large values ---------------------------------------------------------------------------------
 
 

@@ -233,6 +233,19 @@ def test_put_with_metadata_over_1024_bytes_is_413(api: LiveApi, ns: str) -> None
     assert_cf_error(response, status=413, code=10001, message="put: 'Metadata length of 1025 exceeds limit of 1024.'")
 
 
+def test_put_with_metadata_that_is_not_utf8_is_10147_and_stores_nothing(api: LiveApi, ns: str) -> None:
+    files = {"value": (None, "v"), "metadata": (None, b'{"a": "\xff"}', "application/json")}
+    response = api.http.put(api.values(ns, "k"), files=files)
+    assert_cf_error(response, status=400, code=10147, message="metadata must be valid json")
+    assert stored(api, ns, "k") is None
+
+
+def test_put_with_metadata_over_1024_bytes_that_are_not_utf8_is_413(api: LiveApi, ns: str) -> None:
+    files = {"value": (None, "v"), "metadata": (None, b'"' + b"\xff" * 1023 + b'"', "application/json")}
+    response = api.http.put(api.values(ns, "k"), files=files)
+    assert_cf_error(response, status=413, code=10001, message="put: 'Metadata length of 1025 exceeds limit of 1024.'")
+
+
 def test_put_with_metadata_holding_a_lone_surrogate_keeps_it_escaped(api: LiveApi, ns: str) -> None:
     response = api.http.put(api.values(ns, "k"), files={"value": (None, "v"), "metadata": (None, '"\\ud800"')})
     assert response.status_code == 200, response.text

@@ -21,7 +21,7 @@ from bindings.storage.base import NamespaceInfo, Store
 from .config import KVNamespaceConfig, RuntimeConfig, WorkerConfig
 from .context import ExecutionContext
 from .env import Env
-from .errors import ConfigError, HandlerLoadError
+from .errors import HANDLER_FAILURES, ConfigError, HandlerLoadError
 from .loader import Handlers, load_handlers, unload_module
 from .router import Router, parse_route
 from .tracebacks import format_user_traceback
@@ -76,7 +76,7 @@ class LoadedWorker:
     async def _guarded(self, awaitable: Awaitable[Any]) -> None:
         try:
             await awaitable
-        except Exception as exc:
+        except HANDLER_FAILURES as exc:
             logger.error("%s: wait_until work raised\n%s", self.name, format_user_traceback(exc, self.redact).rstrip())
 
 

@@ -4,7 +4,8 @@
 Starlette (a dict lookup plus a few prefix checks, compiled per version); only the host's own routes
 (``/__workerhost/...``, ``/__scheduled``, the REST API mounted through ``extra_routes``) and the 404
 go through Starlette's router. The lifespan opens the store, creates the declared namespaces, loads
-the workers and starts the expiry sweep, the cron scheduler and the file watcher.
+the workers and starts the expiry sweep, the cron scheduler, the file watcher and the watchdog that
+reports handler code blocking the event loop.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from .reload import ChangeSource, Reloader, WatchfilesSource, watch_targets
 from .router import RESERVED_PREFIXES
 from .scheduler import Scheduler
 from .versions import Version, build_version
+from .watchdog import LoopWatchdog
 
 __all__ = ["API_PREFIX", "Host", "HostApp", "ReloadFailure", "api_auth", "create_app"]
 
@@ -90,6 +92,7 @@ class Host:
         self._tasks: list[asyncio.Task[Any]] = []
         self._reload_task: asyncio.Task[Any] | None = None
         self._retiring: set[asyncio.Task[Any]] = set()
+        self.watchdog = LoopWatchdog()
 
     @property
     def store(self) -> Store:
@@ -115,6 +118,7 @@ class Host:
             await self._close_store()
             raise
         self.started = True
+        self.watchdog.start()
         self._tasks.append(asyncio.ensure_future(sweep_forever(self.store, self.clock)))
         self._tasks.append(asyncio.ensure_future(self._scheduler.run()))
         if self.config.reload or self._change_source is not None:
@@ -138,6 +142,7 @@ class Host:
             await asyncio.gather(*self._retiring, return_exceptions=True)
         if self.version is not None:
             await self.version.retire(SHUTDOWN_GRACE)
+        self.watchdog.stop()
         await self._close_store()
 
     async def _stop_reloader(self) -> None:

@@ -64,8 +64,8 @@ def _failed(worker: LoadedWorker, exc: BaseException, scope: Scope, debug: bool)
     if isinstance(exc, RequestBodyTooLargeError):
         return too_large_page(str(exc), wants_html(scope))
     method, path = scope["method"], scope["path"]
-    trace = format_user_traceback(exc, worker.redact).rstrip()
-    logger.error("%s: %s %s raised %s\n%s", worker.name, method, path, type(exc).__name__, trace)
+    trace = format_user_traceback(exc).rstrip()
+    logger.error("%s", worker.redact(f"{worker.name}: {method} {path} raised {type(exc).__name__}\n{trace}"))
     return error_page(worker.name, method, path, exc, worker.redact, debug, wants_html(scope))
 
 
@@ -75,8 +75,9 @@ async def _send_failed(
     # The handler returned a Response whose sending failed (a body iterator that raises, a bad status).
     # Before anything was sent the client still gets the 500 page; after, the server closes the connection.
     method, path = scope["method"], scope["path"]
-    trace = format_user_traceback(exc, worker.redact).rstrip()
-    logger.error("%s: %s %s: sending its response raised %s\n%s", worker.name, method, path, type(exc).__name__, trace)
+    trace = format_user_traceback(exc).rstrip()
+    message = f"{worker.name}: {method} {path}: sending its response raised {type(exc).__name__}\n{trace}"
+    logger.error("%s", worker.redact(message))
     page = error_page(worker.name, method, path, exc, worker.redact, debug, wants_html(scope))
     try:
         await page(scope, receive, send)

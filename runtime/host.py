@@ -14,7 +14,7 @@ import asyncio
 import itertools
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from time import perf_counter
@@ -28,6 +28,7 @@ from bindings import SqliteStore, SystemClock
 from bindings.clock import Clock
 from bindings.storage.base import Store
 
+from .accesslog import request_log
 from .config import RuntimeConfig
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ from .errors import WorkerhostError
 from .reload import ChangeSource, Reloader, WatchfilesSource, watch_targets
 from .router import RESERVED_PREFIXES
 from .scheduler import Scheduler
+from .secrets import redactor
 from .versions import Version, build_version
 from .watchdog import LoopWatchdog
 
@@ -118,6 +120,7 @@ class Host:
             await self._close_store()
             raise
         self.started = True
+        request_log.redact = _log_redactor(self.config)
         self.watchdog.start()
         self._tasks.append(asyncio.ensure_future(sweep_forever(self.store, self.clock)))
         self._tasks.append(asyncio.ensure_future(self._scheduler.run()))
@@ -186,6 +189,7 @@ class Host:
             logger.exception("reload failed unexpectedly")
             return self._failed(f"{type(exc).__name__}: {exc}")
         old, self.version, self.config = self.version, version, config  # the swap: one reference
+        request_log.redact = _log_redactor(config)
         self.reloads += 1
         if self.reload_failure is not None:
             logger.info("reload succeeded; the previous error is fixed")
@@ -223,6 +227,11 @@ class Host:
 
 
 API_PREFIX = "/client/v4"
+
+
+def _log_redactor(config: RuntimeConfig) -> Callable[[str], str] | None:
+    # The request log shows paths, and a path may hold a secret (a webhook URL) or an API token.
+    return redactor([*config.secrets.values(), *config.api.tokens, *config.api.read_tokens])
 
 
 class HostApp(Starlette):

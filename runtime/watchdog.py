@@ -90,7 +90,7 @@ def find_culprit(frame: FrameType | None) -> Culprit | None:
     while frame is not None:
         found = _doing(frame)
         if found is not None and isinstance(found[0], LoadedWorker):
-            return Culprit(found[0].name, found[1], _where(inner, found[0]))
+            return Culprit(found[0].name, found[0].redact(found[1]), _where(inner, found[0]))
         inner.append(frame)
         frame = frame.f_back
     return None

@@ -78,6 +78,9 @@ PROBE_PROJECT = {
                 sys.exit(3)
             if action == "interrupt":
                 raise KeyboardInterrupt
+            if action == "raise-later":
+                ctx.wait_until(raise_later(env.API_KEY))
+                return Response("queued")
             if action == "exit-later":
                 ctx.wait_until(exit_later())
                 return Response("queued")
@@ -91,7 +94,13 @@ PROBE_PROJECT = {
             if action == "later":
                 ctx.wait_until(later(env, float(query["seconds"]), query["key"]))
                 return Response("queued")
-            return GARBAGE[action]()
+            if action in GARBAGE:
+                return GARBAGE[action]()
+            return Response("no such probe", status=404)
+
+
+        async def raise_later(secret):
+            raise RuntimeError("later: " + secret)
 
 
         async def exit_later():

@@ -316,6 +316,20 @@ def test_a_binding_write_is_seen_by_the_api_at_once(api: LiveApi, ns: str) -> No
     assert result_of(api.http.get(f"{api.base}/{ns}/metadata/k")) == {"by": "binding"}
 
 
+def test_a_full_store_is_507_and_logged(api: LiveApi, ns: str, caplog: pytest.LogCaptureFixture) -> None:
+    result_of(api.http.put(api.values(ns, "before"), content=b"kept"))
+    api.run(api.store.set_max_pages(1))
+    response = api.http.put(api.values(ns, "big"), content=b"x" * 1_000_000)
+    full = "the store is full; the write was not applied (database or disk is full)"
+    assert_cf_error(response, status=507, code=10002, message=full)
+    assert api.http.get(api.values(ns, "before")).content == b"kept"
+    (record,) = [r for r in caplog.records if r.name == "workerhost.api"]
+    assert record.getMessage() == f"PUT /accounts/{api.account_id}/storage/kv/namespaces/{ns}/values/big failed"
+    assert "StorageFullError" in caplog.text
+    api.run(api.store.set_max_pages(None))
+    result_of(api.http.put(api.values(ns, "big"), content=b"x" * 1_000_000))
+
+
 # --- value size limits ---------------------------------------------------------------------------
 
 

@@ -61,9 +61,25 @@ def translate_error(exc: BaseException) -> BaseException:
     """Turn sqlite3 errors into the store's own, keeping anything else as it is."""
     if isinstance(exc, sqlite3.Error):
         if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
-            return StorageFullError(f"the store is full; the write was not applied ({exc})")
-        return StorageError(f"storage failure: {exc}")
+            error: StorageError = StorageFullError(f"the store is full; the write was not applied ({exc})")
+        else:
+            error = StorageError(f"storage failure: {exc}")
+        error.__cause__ = exc  # its traceback shows where, even from the writer thread
+        return error
     return exc
+
+
+def _own(result: Any) -> Any:
+    """A job's result, safe to hand to another thread.
+
+    A cursor still holds one of the connection's cached statements (``executemany`` keeps it), and
+    dropping it resets that statement; done on the event loop while this thread runs the same statement
+    for another write, the two threads race on it and a write fails with "bad parameter or other API
+    misuse". Closing the cursor here releases the statement on this thread.
+    """
+    if isinstance(result, sqlite3.Cursor):
+        result.close()
+    return result
 
 
 def _settle(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
@@ -218,7 +234,7 @@ class GroupCommitWriter:
                 connection = self._connections[jobs[0].path] = self._connect(jobs[0].path)
             connection.execute("BEGIN IMMEDIATE")
             try:
-                results = [job.work(connection) for job in jobs]  # type: ignore[misc]
+                results = [_own(job.work(connection)) for job in jobs]  # type: ignore[misc]
                 connection.execute("COMMIT")
             except BaseException:
                 if connection.in_transaction:

@@ -16,6 +16,7 @@ import pytest
 from bindings import KVNamespace, ManualClock, NamespaceNotFoundError, SqliteStore, StorageError
 from bindings.errors import NamespaceLimitError, NamespaceTitleError, StorageFullError
 from bindings.storage import sqlite_namespace as engine
+from bindings.storage.base import Write
 from bindings.sweeper import sweep_forever
 
 from .writer_proc import value_for
@@ -278,6 +279,24 @@ async def test_concurrent_writes_share_commits(store: SqliteStore, clock: Manual
     assert sum(commits) == 200
     assert len(commits) < 100, f"200 concurrent writes took {len(commits)} commits"
     assert len((await kv.list()).keys) == 200
+
+
+async def test_no_write_hands_a_live_cursor_to_the_event_loop(store: SqliteStore, clock: ManualClock) -> None:
+    # A cursor from executemany keeps one of the connection's cached statements, and dropping it resets
+    # that statement: on the event loop, while the writer thread ran it for another write, that write
+    # failed with "bad parameter or other API misuse" (found by the crash campaign).
+    kv, path = await _namespace(store, clock)
+    namespace = await store.namespace(path.stem)
+    rows = [(b"a", None, None, 1, b"1"), (b"b", None, None, 1, b"2")]
+    sql = "INSERT INTO entries (key, expiration, metadata, size, value) VALUES (?, ?, ?, ?, ?)"
+    cursor = await store._writer.submit(path, lambda connection: connection.executemany(sql, rows))
+    with pytest.raises(sqlite3.ProgrammingError, match="closed cursor"):
+        cursor.fetchall()  # closed on the writer thread, before it was handed over
+    writes = [Write(b"c", b"3", None, None), Write(b"d", b"4", None, None)]
+    assert await namespace.put_many(writes) is None
+    assert await namespace.delete_many([b"c", b"d"]) is None
+    assert await namespace.put(b"e", b"5", None, None) is None
+    assert await namespace.delete(b"e") is None
 
 
 async def test_a_full_store_fails_that_write_and_keeps_earlier_data(store: SqliteStore, clock: ManualClock) -> None:

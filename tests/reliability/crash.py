@@ -458,38 +458,47 @@ def run_campaign(
     round_seconds: tuple[float, float] = (0.3, 8.0),
     report: Callable[[str], None] = print,
 ) -> Campaign:
-    """Run rounds of writes and kills until ``kills`` kills and ``writes`` acknowledged key writes."""
+    """Run rounds of writes and kills until ``kills`` kills and ``writes`` acknowledged key writes.
+
+    Args:
+        round_seconds: the shortest and longest time writes run before a kill; within them each round's
+            length is random, around what is left to write over the kills that are left.
+    """
     seed = random.randrange(2**32) if seed is None else seed
     rng = random.Random(seed)
     with contextlib.ExitStack() as stack:
         if workdir is None:
             workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="workerhost-crash-")))
         report(f"crash campaign: seed {seed}, {writers} writers, work directory {workdir}")
-        return _rounds(Host(workdir), kills, writes, writers, keys_per_writer, rng, round_seconds, report)
+        host = Host(workdir)
+        started = time.monotonic()
+        prefix = f"/client/v4/accounts/{DEFAULT_ACCOUNT_ID}/storage/kv/namespaces"
+        base = {binding: f"{prefix}/{namespace_id}" for binding, namespace_id in host.start().items()}
+        clients = [Writer(n, keys_per_writer, random.Random(rng.random()), base) for n in range(writers)]
+        campaign = Campaign()
+        _rounds(host, clients, campaign, (kills, writes), rng, round_seconds, report)
+        host.stop()
+        campaign.seconds = time.monotonic() - started
+        log = host.log.read_text(encoding="utf-8", errors="replace").splitlines()
+        campaign.failures += [line for line in log if "database is locked" in line or "[error]" in line]
+        return campaign
     raise AssertionError("unreachable")
 
 
 def _rounds(
     host: Host,
-    kills: int,
-    writes: int,
-    writer_count: int,
-    keys_per_writer: int,
+    writers: list[Writer],
+    campaign: Campaign,
+    goal: tuple[int, int],
     rng: random.Random,
     round_seconds: tuple[float, float],
     report: Callable[[str], None],
-) -> Campaign:
-    campaign = Campaign()
+) -> None:
+    kills, writes = goal
     acked: dict[Slot, State] = {}
-    started = time.monotonic()
-    namespace_ids = host.start()
-    prefix = f"/client/v4/accounts/{DEFAULT_ACCOUNT_ID}/storage/kv/namespaces"
-    base = {binding: f"{prefix}/{namespace_id}" for binding, namespace_id in namespace_ids.items()}
-    writers = [Writer(n, keys_per_writer, random.Random(rng.random()), base) for n in range(writer_count)]
-    rate = 500.0  # acknowledged key writes per second, re-estimated each round
+    rate = 500.0  # acknowledged key writes per second, measured again each round
     while campaign.kills < kills or campaign.acknowledged_writes < writes:
-        left_kills = max(kills - campaign.kills, 1)
-        mean = (max(writes - campaign.acknowledged_writes, 0) / rate) / left_kills
+        mean = max(writes - campaign.acknowledged_writes, 0) / rate / max(kills - campaign.kills, 1)
         seconds = rng.uniform(round_seconds[0], max(round_seconds[0], min(round_seconds[1], 2 * mean)))
         before, began = campaign.acknowledged_writes, time.monotonic()
         current = Round(writers, host.url, acked, campaign)
@@ -512,12 +521,7 @@ def _rounds(
             f"failed {len(campaign.failures)}, integrity {'ok' if not campaign.integrity else 'BAD'}"
         )
         if not campaign.ok:
-            break
-    host.stop()
-    campaign.seconds = time.monotonic() - started
-    log = host.log.read_text(encoding="utf-8", errors="replace")
-    campaign.failures += [line for line in log.splitlines() if "database is locked" in line or "[error]" in line]
-    return campaign
+            return
 
 
 def main(argv: list[str] | None = None) -> int:

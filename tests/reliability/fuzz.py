@@ -213,6 +213,8 @@ def run_schemathesis(
     report = json.loads(next(report_dir.glob("json-*.json")).read_text(encoding="utf-8"))
     failures = [json.dumps(failure)[:500] for failure in report.get("failures", [])]
     failures += [json.dumps(error)[:500] for error in report.get("errors", [])]
+    if failures:  # schemathesis' own account of them, with the requests that reproduce them
+        failures.append(f"schemathesis output ({report_dir / 'output.txt'}):\n{ran.stdout[-4000:]}")
     return har["log"]["entries"], failures
 
 

@@ -64,6 +64,13 @@ SETTINGS = (
         f"where KV data lives (default: kv.yaml's persist_to, else {DEFAULT_PERSIST_TO} beside kv.yaml)",
     ),
     Setting("no_reload", "--no-reload", "WORKERHOST_NO_RELOAD", False, "do not watch files and hot-reload"),
+    Setting(
+        "max_db_pages",
+        "--max-db-pages",
+        "WORKERHOST_MAX_DB_PAGES",
+        None,
+        "cap each KV database file at this many 4 KiB pages, to see how handlers cope with a full disk",
+    ),
 )
 _SETTINGS = {setting.name: setting for setting in SETTINGS}
 
@@ -132,6 +139,7 @@ class RuntimeConfig:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     reload: bool = True
+    max_db_pages: int | None = None  # a cap on each database file, for trying out a full disk
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False, compare=False)
     overrides: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -201,6 +209,7 @@ def _load(path: Path, source: str, environ: Mapping[str, str], overrides: Mappin
         host=str(_resolve("host", overrides, environ)),
         port=_port(_resolve("port", overrides, environ)),
         reload=not _flag(_resolve("no_reload", overrides, environ), _SETTINGS["no_reload"].env),
+        max_db_pages=_max_db_pages(_resolve("max_db_pages", overrides, environ)),
         environ=environ,
         overrides=MappingProxyType(dict(overrides)),
     )
@@ -227,6 +236,16 @@ def _port(value: Any) -> int:
     text = str(value).strip()
     if not text.isdigit() or not 0 <= int(text) <= 65535:
         raise ConfigError(f"port must be a number from 0 to 65535, got {value!r}")
+    return int(text)
+
+
+def _max_db_pages(value: Any) -> int | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text.isdigit() or int(text) < 1:
+        env = _SETTINGS["max_db_pages"].env
+        raise ConfigError(f"{env} must be a whole number of pages (at least 1), got {value!r}")
     return int(text)
 
 

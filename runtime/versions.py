@@ -21,7 +21,7 @@ from .config import RuntimeConfig, WorkerConfig
 from .context import ExecutionContext
 from .declared import ensure_namespaces
 from .env import Env
-from .errors import HandlerLoadError
+from .errors import HANDLER_FAILURES, HandlerLoadError
 from .loader import Handlers, load_handlers, unload_module
 from .router import Router, parse_route
 from .tracebacks import format_user_traceback
@@ -76,7 +76,7 @@ class LoadedWorker:
     async def _guarded(self, awaitable: Awaitable[Any]) -> None:
         try:
             await awaitable
-        except Exception as exc:
+        except HANDLER_FAILURES as exc:
             logger.error("%s: wait_until work raised\n%s", self.name, format_user_traceback(exc, self.redact).rstrip())
 
 

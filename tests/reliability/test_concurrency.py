@@ -39,9 +39,13 @@ def bindings_writer(persist: Path, namespace_id: str, tag: str, count: int) -> s
 # Writers in processes of their own that need no server. Each gets (persist directory, namespace id, tag,
 # count), writes `count` keys "<tag>-<n>" with the value `value_for(key)` (and overwrites HOT_KEY), and
 # prints "ack <key>" once a write is acknowledged.
-# TODO(after merging branch cli): add the CLI here, e.g. a writer running `workerhost kv bulk put` and
-# `workerhost kv key put` on the same namespace, printing "ack <key>" for each command that exits 0.
-WRITERS = {"bindings": bindings_writer}
+def cli_writer(persist: Path, namespace_id: str, tag: str, count: int) -> subprocess.Popen[str]:
+    """Writes by running `workerhost kv bulk put` and `kv key put` (``tests/reliability/cli_writer.py``)."""
+    command = [sys.executable, "-m", "tests.reliability.cli_writer", str(persist), namespace_id, tag, str(count)]
+    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+WRITERS = {"bindings": bindings_writer, "cli": cli_writer}
 
 # The hosts to run, each as extra `workerhost dev` arguments.
 # TODO(after merging branch bench): add pytest.param([("--workers", "2")], id="one host with 2 workers").

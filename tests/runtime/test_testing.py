@@ -16,6 +16,11 @@ from tests.support import ROOT
 PRELOADED = (config_schema, harness)
 
 PLUGIN = ("-p", "no:workerhost", "-p", "runtime.testing")  # as the repo loads it (see pyproject addopts)
+# In-process runs share this interpreter, where `runtime` is already imported. Once workerhost is
+# pip-installed (as in CI) pytest wants to assertion-rewrite the plugin's package and warns that it
+# cannot; the users' strict ini turns that warning into an error. A user's own pytest process starts
+# fresh and never sees it, so only the nested runs silence it.
+INPROCESS = (*PLUGIN, "-W", "ignore::pytest.PytestAssertRewriteWarning")
 
 KV_YAML = """
 kv_namespaces:
@@ -172,19 +177,19 @@ def project(pytester: pytest.Pytester) -> pytest.Pytester:
 
 def test_a_users_tests_get_the_host_a_client_bindings_the_clock_and_crons(project: pytest.Pytester) -> None:
     project.makepyfile(test_site=SYNC_TESTS)
-    result = project.runpytest(*PLUGIN)
+    result = project.runpytest(*INPROCESS)
     result.assert_outcomes(passed=7)
 
 
 def test_async_tests_get_the_same_on_their_own_event_loop(project: pytest.Pytester) -> None:
     project.makepyfile(test_async=ASYNC_TESTS)
-    result = project.runpytest(*PLUGIN)
+    result = project.runpytest(*INPROCESS)
     result.assert_outcomes(passed=1)
 
 
 def test_every_test_gets_fresh_storage(project: pytest.Pytester) -> None:
     project.makepyfile(test_isolation=ISOLATION_TESTS)
-    project.runpytest(*PLUGIN).assert_outcomes(passed=12)
+    project.runpytest(*INPROCESS).assert_outcomes(passed=12)
 
 
 def test_every_test_gets_fresh_storage_under_xdist(project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -198,7 +203,7 @@ def test_every_test_gets_fresh_storage_under_xdist(project: pytest.Pytester, mon
 def test_a_bad_kv_yaml_fails_each_test_with_one_clear_line(pytester: pytest.Pytester) -> None:
     pytester.makefile(".yaml", kv="workerz: []\n")
     pytester.makepyfile(test_site="def test_it(workerhost):\n    pass\n")
-    result = pytester.runpytest(*PLUGIN)
+    result = pytester.runpytest(*INPROCESS)
     result.assert_outcomes(errors=1)
     path = pytester.path / "kv.yaml"
     result.stdout.fnmatch_lines([f"*workerhost: {path}:1: workerz is not a known key; expected one of*"])
@@ -207,7 +212,7 @@ def test_a_bad_kv_yaml_fails_each_test_with_one_clear_line(pytester: pytest.Pyte
 
 def test_a_missing_kv_yaml_says_where_it_looked(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_site="def test_it(workerhost_client):\n    pass\n")
-    result = pytester.runpytest(*PLUGIN)
+    result = pytester.runpytest(*INPROCESS)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines([f"*workerhost: {pytester.path / 'kv.yaml'}: not found*"])
 
@@ -215,7 +220,7 @@ def test_a_missing_kv_yaml_says_where_it_looked(pytester: pytest.Pytester) -> No
 def test_a_broken_handler_fails_setup_with_its_load_error(project: pytest.Pytester) -> None:
     project.makepyfile(site="def fetch(request, env, ctx):\n    pass\n")
     project.makepyfile(test_site="def test_it(workerhost):\n    pass\n")
-    result = project.runpytest(*PLUGIN)
+    result = project.runpytest(*INPROCESS)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*workerhost: site.py*async*"])
 
@@ -227,9 +232,9 @@ def test_kv_yaml_can_be_named_by_option_or_ini(project: pytest.Pytester) -> None
     project.makepyfile(
         test_site="def test_it(workerhost_client):\n    assert workerhost_client.get('/x').status_code == 404\n"
     )
-    project.runpytest(*PLUGIN, "--workerhost-config", "conf/app.yaml").assert_outcomes(passed=1)
+    project.runpytest(*INPROCESS, "--workerhost-config", "conf/app.yaml").assert_outcomes(passed=1)
     project.makeini(STRICT_INI + "workerhost_config = conf/app.yaml\n")
-    project.runpytest(*PLUGIN).assert_outcomes(passed=1)
+    project.runpytest(*INPROCESS).assert_outcomes(passed=1)
 
 
 def test_one_test_cannot_use_both_harnesses(project: pytest.Pytester) -> None:
@@ -246,7 +251,7 @@ def test_one_test_cannot_use_both_harnesses(project: pytest.Pytester) -> None:
             pass
         """
     )
-    result = project.runpytest(*PLUGIN)
+    result = project.runpytest(*INPROCESS)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*workerhost: a test can use workerhost or workerhost_async, not both*"])
 

@@ -270,10 +270,13 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def check_metadata_size(metadata_json: str | None) -> None:
-    """Metadata is limited by the UTF-8 length of its JSON text."""
+def check_metadata_size(metadata_json: str | bytes | None) -> None:
+    """Metadata is limited by the UTF-8 length of its JSON text (bytes are counted as they are)."""
     if metadata_json is not None:
-        length = len(metadata_json.encode("utf-8", "surrogatepass"))
+        if isinstance(metadata_json, bytes):
+            length = len(metadata_json)
+        else:
+            length = len(metadata_json.encode("utf-8", "surrogatepass"))
         if length > MAX_METADATA_BYTES:
             raise KVError(413, f"Metadata length of {length} exceeds limit of {MAX_METADATA_BYTES}.")
 

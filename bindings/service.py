@@ -38,7 +38,7 @@ from .limits import (
 from .results import ListKey, ListResult, ValueWithMetadata
 from .storage.base import Buffer, Entry, EntryStream, NamespaceStorage, Write
 
-__all__ = ["BulkWrite", "KVService", "decode_cursor", "encode_cursor"]
+__all__ = ["BulkWrite", "KVService", "decode_cursor", "encode_cursor", "prepare_write"]
 
 _BAD_VALUE = "KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and ReadableStreams as values."
 
@@ -66,6 +66,18 @@ class BulkWrite:
     expiration: str | None = None
     expiration_ttl: str | None = None
     metadata: str | None = None
+
+
+def prepare_write(item: BulkWrite, now: float) -> Write:
+    """Validate one pair as a single put at time ``now`` would be, in the service's order; raises ``KVError``.
+
+    A function of its own, so a caller can check every pair before it opens (or creates) a namespace.
+    """
+    encoded = check_key(item.key)
+    expires = resolve_expiration(math.floor(now), item.expiration, item.expiration_ttl)
+    metadata_json = check_metadata(item.metadata)
+    check_value_size(len(item.value))
+    return Write(encoded, item.value, expires, metadata_json)
 
 
 def _parse_metadata(metadata: str | None) -> Any:
@@ -263,11 +275,7 @@ class KVService:
 
     def prepare(self, item: BulkWrite) -> Write:
         """Validate one pair of a bulk write as a single put would be; raises ``KVError``."""
-        encoded = check_key(item.key)
-        expires = resolve_expiration(math.floor(self.clock.now()), item.expiration, item.expiration_ttl)
-        metadata_json = check_metadata(item.metadata)
-        check_value_size(len(item.value))
-        return Write(encoded, item.value, expires, metadata_json)
+        return prepare_write(item, self.clock.now())
 
     async def put_many(self, writes: Sequence[Write]) -> None:
         """Store prepared pairs atomically: all of them or none."""

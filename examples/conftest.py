@@ -1,6 +1,8 @@
-"""Fixtures for the examples' tests: the real ``workerhost dev`` serving the root kv.yaml, on fresh storage.
+"""Fixtures for the examples' tests.
 
-Kept small on purpose: these tests will move onto the workerhost pytest plugin.
+The examples' tests use workerhost's pytest plugin (its fixtures need nothing here but the anyio
+backend for async tests); ``examples`` is the real ``workerhost dev`` serving the root kv.yaml, for
+``test_served.py``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"  # the workerhost_async fixture runs on asyncio
 
 
 @pytest.fixture(scope="session")

@@ -3,13 +3,15 @@
 It is written on every request, so it is cheap: served by ``workerhost dev`` the lines are buffered
 and written to stderr together a few milliseconds later (one write for a burst, not one per request).
 In-process (tests, the pytest plugin) lines go through the ``workerhost.request`` logger instead.
-Query strings are left out: they often carry tokens.
+Query strings are left out: they often carry tokens. Paths may carry one too (a webhook URL), so
+secret values and API tokens are blanked out of each burst as it is written, not per request.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from time import perf_counter
 from typing import TextIO
 
@@ -26,6 +28,7 @@ class RequestLog:
         self._stream: TextIO | None = None
         self._lines: list[str] = []
         self._flush_scheduled = False
+        self.redact: Callable[[str], str] | None = None  # set by the host: hides secrets and API tokens
 
     def use_stream(self, stream: TextIO | None) -> None:
         """Write lines to ``stream`` (buffered); None goes back to the logging module."""
@@ -35,7 +38,8 @@ class RequestLog:
     def log(self, method: str, path: str, status: int, started: float) -> None:
         elapsed = (perf_counter() - started) * 1000
         if self._stream is None:
-            self._logger.info("%s %s %d %.1fms", method, path, status, elapsed)
+            line = f"{method} {path} {status} {elapsed:.1f}ms"
+            self._logger.info("%s", line if self.redact is None else self.redact(line))
             return
         self._lines.append(f"{method} {path} {status} {elapsed:.1f}ms\n")
         if not self._flush_scheduled:
@@ -50,7 +54,8 @@ class RequestLog:
         self._flush_scheduled = False
         if self._lines and self._stream is not None:
             lines, self._lines = self._lines, []
-            self._stream.write("".join(lines))
+            text = "".join(lines)
+            self._stream.write(text if self.redact is None else self.redact(text))
             self._stream.flush()
 
 

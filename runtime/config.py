@@ -72,6 +72,13 @@ SETTINGS = (
         "serve with this many processes sharing the port and the KV data (more than 1 turns hot reload off)",
     ),
     Setting("no_reload", "--no-reload", "WORKERHOST_NO_RELOAD", False, "do not watch files and hot-reload"),
+    Setting(
+        "max_db_pages",
+        "--max-db-pages",
+        "WORKERHOST_MAX_DB_PAGES",
+        None,
+        "cap each KV database file at this many 4 KiB pages, to see how handlers cope with a full disk",
+    ),
 )
 _SETTINGS = {setting.name: setting for setting in SETTINGS}
 
@@ -141,6 +148,7 @@ class RuntimeConfig:
     port: int = DEFAULT_PORT
     processes: int = 1  # server processes sharing the listening socket (``--workers``)
     reload: bool = True
+    max_db_pages: int | None = None  # a cap on each database file, for trying out a full disk
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False, compare=False)
     overrides: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -211,6 +219,7 @@ def _load(path: Path, source: str, environ: Mapping[str, str], overrides: Mappin
         port=_port(_resolve("port", overrides, environ)),
         processes=_processes(_resolve("processes", overrides, environ)),
         reload=not _flag(_resolve("no_reload", overrides, environ), _SETTINGS["no_reload"].env),
+        max_db_pages=_max_db_pages(_resolve("max_db_pages", overrides, environ)),
         environ=environ,
         overrides=MappingProxyType(dict(overrides)),
     )
@@ -244,6 +253,16 @@ def _processes(value: Any) -> int:
     text = str(value).strip()
     if not text.isdigit() or not 1 <= int(text) <= MAX_PROCESSES:
         raise ConfigError(f"--workers must be a number from 1 to {MAX_PROCESSES}, got {value!r}")
+    return int(text)
+
+
+def _max_db_pages(value: Any) -> int | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text.isdigit() or int(text) < 1:
+        env = _SETTINGS["max_db_pages"].env
+        raise ConfigError(f"{env} must be a whole number of pages (at least 1), got {value!r}")
     return int(text)
 
 

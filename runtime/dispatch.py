@@ -2,7 +2,8 @@
 
 This runs on every request and is benchmarked against a bare Starlette app, so it allocates only
 the request, the ``ctx`` and whatever the handler builds; ``env`` is shared per version. Handler
-failures become a 500 (a traceback page in dev) and never reach the server.
+failures become a 500 (a traceback page in dev) and never reach the server: an exception, a
+``sys.exit()``, a return value that is not a Response, or a Response that fails while it is sent.
 """
 
 from __future__ import annotations
@@ -12,15 +13,17 @@ from collections.abc import Coroutine
 from time import perf_counter
 from typing import Any
 
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from .accesslog import request_log
 from .context import ExecutionContext, ScheduledController
-from .pages import bad_return_message, bad_return_page, error_page, wants_html
+from .errors import HANDLER_FAILURES
+from .pages import bad_return_message, bad_return_page, error_page, too_large_page, wants_html
 from .tracebacks import format_user_traceback
 from .versions import LoadedWorker
-from .workers import HandlerRequest
+from .workers import HandlerRequest, RequestBodyTooLargeError
 
 __all__ = ["dispatch", "log_request", "run_scheduled"]
 
@@ -42,20 +45,44 @@ async def dispatch(worker: LoadedWorker, scope: Scope, receive: Receive, send: S
             response = await worker.fetch(HandlerRequest(scope, receive, send), worker.env, ctx)
             if not isinstance(response, Response):
                 response = _bad_return(worker, response, scope)
-        except Exception as exc:
+        except HANDLER_FAILURES as exc:
             response = _failed(worker, exc, scope, debug)
         status = response.status_code
-        await response(scope, receive, send)
+        try:
+            await response(scope, receive, send)
+        except ClientDisconnect:
+            pass  # the client went away mid-response: nobody is left to tell
+        except Exception as exc:
+            status = 500
+            await _send_failed(worker, exc, scope, receive, send, debug)
     finally:
         version.leave(ctx, worker)
         log_request(scope["method"], scope["path"], status, started)
 
 
-def _failed(worker: LoadedWorker, exc: Exception, scope: Scope, debug: bool) -> Response:
+def _failed(worker: LoadedWorker, exc: BaseException, scope: Scope, debug: bool) -> Response:
+    if isinstance(exc, RequestBodyTooLargeError):
+        return too_large_page(str(exc), wants_html(scope))
     method, path = scope["method"], scope["path"]
-    trace = format_user_traceback(exc, worker.redact).rstrip()
-    logger.error("%s: %s %s raised %s\n%s", worker.name, method, path, type(exc).__name__, trace)
+    trace = format_user_traceback(exc).rstrip()
+    logger.error("%s", worker.redact(f"{worker.name}: {method} {path} raised {type(exc).__name__}\n{trace}"))
     return error_page(worker.name, method, path, exc, worker.redact, debug, wants_html(scope))
+
+
+async def _send_failed(
+    worker: LoadedWorker, exc: Exception, scope: Scope, receive: Receive, send: Send, debug: bool
+) -> None:
+    # The handler returned a Response whose sending failed (a body iterator that raises, a bad status).
+    # Before anything was sent the client still gets the 500 page; after, the server closes the connection.
+    method, path = scope["method"], scope["path"]
+    trace = format_user_traceback(exc).rstrip()
+    message = f"{worker.name}: {method} {path}: sending its response raised {type(exc).__name__}\n{trace}"
+    logger.error("%s", worker.redact(message))
+    page = error_page(worker.name, method, path, exc, worker.redact, debug, wants_html(scope))
+    try:
+        await page(scope, receive, send)
+    except Exception:
+        pass  # the response had started: the server ends the connection
 
 
 def _bad_return(worker: LoadedWorker, value: Any, scope: Scope) -> Response:

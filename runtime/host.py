@@ -4,7 +4,8 @@
 Starlette (a dict lookup plus a few prefix checks, compiled per version); only the host's own routes
 (``/__workerhost/...``, ``/__scheduled``, the REST API mounted through ``extra_routes``) and the 404
 go through Starlette's router. The lifespan opens the store, creates the declared namespaces, loads
-the workers and starts the expiry sweep, the cron scheduler and the file watcher.
+the workers and starts the expiry sweep, the cron scheduler, the file watcher and the watchdog that
+reports handler code blocking the event loop.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from bindings import SqliteStore, SystemClock
 from bindings.clock import Clock
 from bindings.storage.base import Store
 
+from .accesslog import request_log
 from .config import RuntimeConfig
 
 if TYPE_CHECKING:
@@ -37,7 +39,9 @@ from .errors import WorkerhostError
 from .reload import ChangeSource, Reloader, WatchfilesSource, watch_targets
 from .router import RESERVED_PREFIXES
 from .scheduler import Scheduler
+from .secrets import redactor
 from .versions import Version, build_version
+from .watchdog import LoopWatchdog
 
 __all__ = ["API_PREFIX", "Host", "HostApp", "ReloadFailure", "api_auth", "create_app"]
 
@@ -94,11 +98,12 @@ class Host:
         self._tasks: list[asyncio.Task[Any]] = []
         self._reload_task: asyncio.Task[Any] | None = None
         self._retiring: set[asyncio.Task[Any]] = set()
+        self.watchdog = LoopWatchdog()
 
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = SqliteStore(self.config.persist_to)
+            self._store = SqliteStore(self.config.persist_to, max_pages=self.config.max_db_pages)
         return self._store
 
     @property
@@ -119,6 +124,8 @@ class Host:
             await self._close_store()
             raise
         self.started = True
+        request_log.redact = _log_redactor(self.config)
+        self.watchdog.start()
         self._tasks.append(asyncio.ensure_future(sweep_forever(self.store, self.clock)))
         if self.crons:
             self._tasks.append(asyncio.ensure_future(self._scheduler.run()))
@@ -143,6 +150,7 @@ class Host:
             await asyncio.gather(*self._retiring, return_exceptions=True)
         if self.version is not None:
             await self.version.retire(SHUTDOWN_GRACE)
+        self.watchdog.stop()
         await self._close_store()
 
     async def _stop_reloader(self) -> None:
@@ -186,6 +194,7 @@ class Host:
             logger.exception("reload failed unexpectedly")
             return self._failed(f"{type(exc).__name__}: {exc}")
         old, self.version, self.config = self.version, version, config  # the swap: one reference
+        request_log.redact = _log_redactor(config)
         self.reloads += 1
         if self.reload_failure is not None:
             logger.info("reload succeeded; the previous error is fixed")
@@ -218,10 +227,16 @@ class Host:
             host=self.config.host,
             port=self.config.port,
             reload=self.config.reload,
+            max_db_pages=self.config.max_db_pages,
         )
 
 
 API_PREFIX = "/client/v4"
+
+
+def _log_redactor(config: RuntimeConfig) -> Callable[[str], str] | None:
+    # The request log shows paths, and a path may hold a secret (a webhook URL) or an API token.
+    return redactor([*config.secrets.values(), *config.api.tokens, *config.api.read_tokens])
 
 
 class HostApp(Starlette):

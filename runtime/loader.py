@@ -32,7 +32,7 @@ from types import ModuleType
 from typing import Any
 
 from . import workers
-from .errors import HandlerLoadError
+from .errors import HANDLER_FAILURES, HandlerLoadError
 from .tracebacks import format_user_traceback
 from .workers import Request as WorkersRequest, WorkerEntrypoint
 
@@ -165,7 +165,7 @@ def import_script(script: Path, display: str, module_name: str) -> ModuleType:
     except SyntaxError as exc:
         del sys.modules[module_name]
         raise HandlerLoadError(f"{display} has a syntax error:\n{format_user_traceback(exc).rstrip()}") from None
-    except Exception as exc:
+    except HANDLER_FAILURES as exc:  # sys.exit() at import time must not stop the host
         del sys.modules[module_name]
         raise HandlerLoadError(f"{display} failed to import:\n{format_user_traceback(exc).rstrip()}") from None
     return module

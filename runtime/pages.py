@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from .tracebacks import format_user_traceback
 
-__all__ = ["bad_return_page", "error_page", "not_found_page", "wants_html"]
+__all__ = ["bad_return_page", "error_page", "not_found_page", "too_large_page", "wants_html"]
 
 _STYLE = (
     "body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#222}"
@@ -73,6 +73,12 @@ def bad_return_page(worker_name: str, value: Any, redact: Any, as_html: bool) ->
     """The 500 for a handler that returned something other than a Response."""
     message = redact(bad_return_message(worker_name, value))
     return _page(500, "500 Internal Server Error", f"<p>{html.escape(message)}</p>", message + "\n", as_html)
+
+
+def too_large_page(message: str, as_html: bool) -> Response:
+    """The 413 for a request body over what a Worker accepts (Cloudflare refuses it at its edge)."""
+    text = f"The request was refused: {message}."
+    return _page(413, "413 Payload Too Large", f"<p>{html.escape(text)}</p>", text + "\n", as_html)
 
 
 def not_found_page(method: str, path: str, routes: Iterable[tuple[str, str]], as_html: bool) -> Response:

@@ -19,6 +19,7 @@ from bindings.clock import Clock
 
 from .cron import CronSchedule, parse_cron
 from .dispatch import run_scheduled
+from .errors import HANDLER_FAILURES
 from .tracebacks import format_user_traceback
 from .versions import LoadedWorker, Version
 
@@ -38,7 +39,7 @@ async def fire_scheduled(worker: LoadedWorker, cron: str, when: float) -> bool:
     started = perf_counter()
     try:
         await run_scheduled(worker, cron, when * 1000)
-    except Exception as exc:
+    except HANDLER_FAILURES as exc:
         trace = format_user_traceback(exc, worker.redact).rstrip()
         logger.error('%s: scheduled handler for "%s" raised %s\n%s', worker.name, cron, type(exc).__name__, trace)
         return False

@@ -8,12 +8,12 @@ name the line, not its text, and ``Secrets.redact`` blanks the values out of any
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from .errors import ConfigError
 
-__all__ = ["DEV_VARS_FILE", "REDACTED", "Secrets", "read_dev_vars"]
+__all__ = ["DEV_VARS_FILE", "REDACTED", "Secrets", "read_dev_vars", "redactor"]
 
 DEV_VARS_FILE = ".dev.vars"
 REDACTED = "[secret]"
@@ -52,10 +52,22 @@ class Secrets(Mapping[str, str]):
 
     def redact(self, text: str) -> str:
         """``text`` with every secret value replaced by ``[secret]``."""
-        for value in sorted(self._values.values(), key=len, reverse=True):
-            if len(value) >= _MIN_REDACTED_LENGTH and value in text:
-                text = text.replace(value, REDACTED)
-        return text
+        return _redact(text, self._values.values())
+
+
+def _redact(text: str, values: Iterable[str]) -> str:
+    for value in sorted(values, key=len, reverse=True):
+        if len(value) >= _MIN_REDACTED_LENGTH and value in text:
+            text = text.replace(value, REDACTED)
+    return text
+
+
+def redactor(values: Iterable[str]) -> Callable[[str], str] | None:
+    """A function blanking ``values`` out of a text as ``Secrets.redact`` does; None if there is nothing to hide."""
+    hidden = tuple(sorted({value for value in values if len(value) >= _MIN_REDACTED_LENGTH}, key=len, reverse=True))
+    if not hidden:
+        return None
+    return lambda text: _redact(text, hidden)
 
 
 def read_dev_vars(path: Path, display: str) -> Secrets:

@@ -15,13 +15,13 @@ from typing import Any
 
 from bindings import KVNamespace
 from bindings.clock import Clock
-from bindings.errors import NamespaceTitleError, StorageError
 from bindings.storage.base import NamespaceInfo, Store
 
-from .config import KVNamespaceConfig, RuntimeConfig, WorkerConfig
+from .config import RuntimeConfig, WorkerConfig
 from .context import ExecutionContext
+from .declared import ensure_namespaces
 from .env import Env
-from .errors import ConfigError, HandlerLoadError
+from .errors import HANDLER_FAILURES, HandlerLoadError
 from .loader import Handlers, load_handlers, unload_module
 from .router import Router, parse_route
 from .tracebacks import format_user_traceback
@@ -76,7 +76,7 @@ class LoadedWorker:
     async def _guarded(self, awaitable: Awaitable[Any]) -> None:
         try:
             await awaitable
-        except Exception as exc:
+        except HANDLER_FAILURES as exc:
             logger.error("%s: wait_until work raised\n%s", self.name, format_user_traceback(exc, self.redact).rstrip())
 
 
@@ -150,42 +150,6 @@ class Version:
                 task.cancel()
         for worker in self.workers.values():
             unload_module(worker.module)
-
-
-async def ensure_namespaces(store: Store, config: RuntimeConfig) -> dict[str, NamespaceInfo]:
-    """Create the declared namespaces that are missing; map each title (and id) declared to its namespace."""
-    found: dict[str, NamespaceInfo] = {}
-    for index, declared in enumerate(config.kv_namespaces):
-        try:
-            info = await _ensure(store, declared)
-        except NamespaceTitleError as exc:
-            raise ConfigError(
-                f"{config.source}:{declared.line}: kv_namespaces[{index}] cannot be created with id {declared.id}: "
-                f"{exc} (in {config.persist_to}); expected a title that no other namespace has, or no id"
-            ) from None
-        except StorageError as exc:
-            raise ConfigError(f"{config.source}:{declared.line}: kv_namespaces[{index}]: {exc}") from None
-        found[declared.title] = info
-        if declared.id:
-            found[declared.id] = info
-    return found
-
-
-async def _ensure(store: Store, declared: KVNamespaceConfig) -> NamespaceInfo:
-    if declared.id is not None:
-        # An id is authoritative: if the namespace was renamed elsewhere it is still the one meant.
-        return await store.get_namespace(declared.id) or await store.create_namespace(declared.title, declared.id)
-    info = await store.find_namespace(declared.title)
-    if info is not None:
-        return info
-    try:
-        return await store.create_namespace(declared.title)
-    except NamespaceTitleError as exc:
-        if exc.duplicate:  # another process created it meanwhile
-            info = await store.find_namespace(declared.title)
-            if info is not None:
-                return info
-        raise
 
 
 async def build_version(number: int, config: RuntimeConfig, store: Store, clock: Clock) -> Version:

@@ -4,12 +4,17 @@
 written for Cloudflare runs here unchanged. ``Response`` is also ``runtime.Response``: a Starlette
 ``Response`` that accepts both Cloudflare's arguments (``body``, ``status``, ``headers``) and
 Starlette's (``content``, ``status_code``, ``media_type``).
+
+Request bodies are read as Workers read them: at most 100 MiB (Cloudflare's limit on the Free and
+Pro plans; a larger or endless body raises ``RequestBodyTooLargeError``, which the host answers with a
+413), and text is decoded as the Fetch standard decodes it (a BOM dropped, invalid UTF-8 replaced
+by U+FFFD rather than raising), for ``text()`` and ``json()`` alike.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
@@ -19,7 +24,10 @@ from starlette.responses import Response as StarletteResponse
 
 from .requesturl import FastURL
 
-__all__ = ["Request", "Response", "WorkerEntrypoint", "handler"]
+__all__ = ["Request", "RequestBodyTooLargeError", "Response", "WorkerEntrypoint", "handler"]
+
+# https://developers.cloudflare.com/workers/platform/limits/#request-limits (Free and Pro plans)
+MAX_REQUEST_BODY_BYTES = 100 * 1024 * 1024
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _TEXT = "text/plain;charset=UTF-8"
@@ -45,9 +53,22 @@ def _header_items(headers: Mapping[str, str] | Sequence[tuple[str, str]] | None)
         return {}
     if isinstance(headers, Headers):
         return dict(headers.items())
-    if isinstance(headers, Mapping):
-        return {str(k): str(v) for k, v in headers.items()}
-    return {str(k): str(v) for k, v in headers}
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    items = {str(k): str(v) for k, v in pairs}
+    for name, value in items.items():
+        # As the Headers class of Workers refuses them: they could only break the response (or forge one).
+        if "\n" in value or "\r" in value or "\0" in value:
+            raise TypeError(f"Invalid header value for {name!r}: it holds a line break or NUL ({value!r})")
+    return items
+
+
+def _check_status(code: int) -> int:
+    # Workers' Response constructor refuses other codes, and no server could send them.
+    if not (200 <= code <= 599 or code == 101):
+        raise ValueError(
+            f"Responses may only be constructed with status codes in the range 200 to 599, inclusive (got {code})"
+        )
+    return code
 
 
 class Response(StarletteResponse):
@@ -89,7 +110,7 @@ class Response(StarletteResponse):
             media_type = _TEXT
         self.status_text = status_text
         code = status if status is not None else status_code
-        super().__init__(body, 200 if code is None else code, header_map or None, media_type, background)
+        super().__init__(body, 200 if code is None else _check_status(code), header_map or None, media_type, background)
 
     @classmethod
     def json(
@@ -117,11 +138,42 @@ class Response(StarletteResponse):
         return cls(None, status, headers={"location": str(url)})
 
 
+class RequestBodyTooLargeError(Exception):
+    """A request body is over the 100 MiB a Worker accepts; the host answers 413 unless the handler catches it."""
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+        super().__init__(
+            f"the request body is {length} bytes or more, over the {MAX_REQUEST_BODY_BYTES} bytes (100 MiB) "
+            "a Worker accepts"
+        )
+
+
+def decode_text(data: bytes) -> str:
+    """Bytes as the Fetch standard's ``text()`` decodes them: UTF-8, BOM dropped, bad bytes replaced."""
+    return data.decode("utf-8-sig", "replace")
+
+
 class HandlerRequest(FastURL, StarletteRequest):
     """The request module-style and legacy handlers get: a Starlette Request plus ``text()`` and ``bytes()``."""
 
+    async def stream(self) -> AsyncGenerator[bytes, None]:
+        """The body in chunks, refused with ``RequestBodyTooLargeError`` past 100 MiB (announced or received)."""
+        length = self.headers.get("content-length", "")
+        if length.isdigit() and int(length) > MAX_REQUEST_BODY_BYTES:
+            raise RequestBodyTooLargeError(int(length))
+        received = 0
+        async for chunk in super().stream():
+            received += len(chunk)
+            if received > MAX_REQUEST_BODY_BYTES:
+                raise RequestBodyTooLargeError(received)
+            yield chunk
+
     async def text(self) -> str:
-        return (await self.body()).decode("utf-8", "replace")
+        return decode_text(await self.body())
+
+    async def json(self) -> Any:
+        return json.loads(decode_text(await self.body()))
 
     async def bytes(self) -> bytes:
         return await self.body()
@@ -165,10 +217,10 @@ class Request:
         return await self.starlette.body()
 
     async def text(self) -> str:
-        return (await self.starlette.body()).decode("utf-8", "replace")
+        return decode_text(await self.starlette.body())
 
     async def json(self) -> Any:
-        return json.loads(await self.starlette.body())
+        return json.loads(decode_text(await self.starlette.body()))
 
     async def form_data(self) -> FormData:
         """The form fields of a urlencoded (or, with python-multipart installed, multipart) body."""
@@ -184,7 +236,7 @@ async def read_form(request: StarletteRequest) -> FormData:
     """Parse a form body; urlencoded forms need no extra package."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("application/x-www-form-urlencoded"):
-        return FormData(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
+        return FormData(parse_qsl(decode_text(await request.body()), keep_blank_values=True))
     return await request.form()
 
 

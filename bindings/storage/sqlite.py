@@ -16,7 +16,7 @@ from ..errors import NamespaceLimitError, NamespaceNotFoundError, NamespaceTitle
 from ..limits import MAX_NAMESPACES, MAX_TITLE_LENGTH
 from .base import NamespaceInfo
 from .sqlite_cache import cache_enabled
-from .sqlite_files import connect_writer, create_catalog_file, create_namespace_file, is_namespace_id
+from .sqlite_files import cap_pages, connect_writer, create_catalog_file, create_namespace_file, is_namespace_id
 from .sqlite_namespace import ReaderConnections, SqliteNamespace
 from .sqlite_writer import GroupCommitWriter
 
@@ -32,16 +32,21 @@ class SqliteStore:
         persist_to: the persist directory (created if missing).
         read_cache: keep recent reads in memory while their file is unchanged (``sqlite_cache``); by
             default on unless the environment sets ``WORKERHOST_READ_CACHE=0``.
+        max_pages: cap every database file at this many pages (4 KiB each), so a write that would
+            grow one past it fails with ``StorageFullError`` as on a full disk; None for no cap.
+            For fault testing; ``set_max_pages`` changes it while the store runs.
 
     Any number of stores, in this process or others, may open the same directory at once.
     """
 
-    def __init__(self, persist_to: str | Path, *, read_cache: bool | None = None) -> None:
+    def __init__(
+        self, persist_to: str | Path, *, read_cache: bool | None = None, max_pages: int | None = None
+    ) -> None:
         self.root = Path(persist_to).resolve()
         self.read_cache = cache_enabled() if read_cache is None else read_cache
         self.kv_dir = self.root / "kv"
         self._catalog_path = self.kv_dir / "catalog.sqlite3"
-        self._writer = GroupCommitWriter(connect_writer)
+        self._writer = GroupCommitWriter(connect_writer, None if max_pages is None else cap_pages(max_pages))
         self._catalog = ReaderConnections(self._catalog_path)
         self._namespaces: dict[str, SqliteNamespace] = {}
         self._ready = False
@@ -162,6 +167,13 @@ class SqliteStore:
                 total += deleted
             total += deleted
         return total
+
+    async def set_max_pages(self, max_pages: int | None) -> None:
+        """Cap every database file at ``max_pages`` pages from now on (None lifts the cap); see ``__init__``.
+
+        It applies once the writes queued before it are done, to open files and to files opened later.
+        """
+        await self._writer.configure(cap_pages(max_pages))
 
     async def close(self) -> None:
         await asyncio.to_thread(self._writer.close)

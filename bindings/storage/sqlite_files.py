@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import StorageError
 
 __all__ = [
     "BUSY_TIMEOUT_SECONDS",
+    "cap_pages",
     "connect_reader",
     "connect_writer",
     "create_catalog_file",
@@ -35,6 +37,8 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
+# SQLite's own ceiling for max_page_count: setting it means "no cap".
+_NO_PAGE_CAP = 4294967294
 # Long enough that two processes writing the same file queue behind each other rather than fail
 # with "database is locked"; a commit holds the lock for milliseconds.
 BUSY_TIMEOUT_SECONDS = 60.0
@@ -69,6 +73,8 @@ def is_namespace_id(value: str) -> bool:
 def _initialise(path: Path, schema: str) -> None:
     connection = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS)
     try:
+        if connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return  # already set up: opening a store must not cost a write (and an fsync)
         # auto_vacuum only takes effect before the first table is created.
         connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
         connection.execute("PRAGMA journal_mode = WAL")
@@ -108,6 +114,20 @@ def connect_writer(path: Path) -> sqlite3.Connection:
     connection.execute("PRAGMA synchronous = FULL")
     connection.execute("PRAGMA journal_size_limit = 67108864")
     return connection
+
+
+def cap_pages(max_pages: int | None) -> Callable[[sqlite3.Connection], None]:
+    """A writer-connection setup that caps the file at ``max_pages`` pages (None lifts the cap).
+
+    A write that would grow the file past the cap fails with ``SQLITE_FULL``, exactly as on a full
+    disk, which makes a full disk testable. SQLite never lowers the cap below the file's current size.
+    """
+    pages = _NO_PAGE_CAP if max_pages is None else max_pages
+
+    def setup(connection: sqlite3.Connection) -> None:
+        connection.execute(f"PRAGMA max_page_count = {int(pages)}").fetchall()
+
+    return setup
 
 
 def connect_reader(path: Path) -> sqlite3.Connection:

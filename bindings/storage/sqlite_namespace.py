@@ -224,23 +224,25 @@ class SqliteNamespace:
         result: T = await self._writer.submit(self.path, work)
         return result
 
+    # Each write returns nothing: the cursor stays with the writer thread (see ``sqlite_writer._own``).
+
     async def put(self, key: bytes, value: Buffer, expiration: int | None, metadata: str | None) -> None:
         row = (key, expiration, metadata, len(value), value)
-        await self._write(lambda connection: connection.execute(_UPSERT, row))
+        await self._write(lambda connection: _run(connection, _UPSERT, [row]))
 
     async def put_many(self, writes: Sequence[Write]) -> None:
         rows = [(w.key, w.expiration, w.metadata, len(w.value), w.value) for w in writes]
-        await self._write(lambda connection: connection.executemany(_UPSERT, rows))
+        await self._write(lambda connection: _run(connection, _UPSERT, rows))
 
     async def delete(self, key: bytes) -> None:
-        await self._write(lambda connection: connection.execute(_DELETE, (key,)))
+        await self._write(lambda connection: _run(connection, _DELETE, [(key,)]))
 
     async def delete_many(self, keys: Sequence[bytes]) -> None:
         rows = [(key,) for key in keys]
-        await self._write(lambda connection: connection.executemany(_DELETE, rows))
+        await self._write(lambda connection: _run(connection, _DELETE, rows))
 
     def discard_expired(self, key: bytes, now: float) -> None:
-        self._writer.submit_nowait(self.path, lambda connection: connection.execute(_DISCARD_EXPIRED, (key, now)))
+        self._writer.submit_nowait(self.path, lambda connection: _run(connection, _DISCARD_EXPIRED, [(key, now)]))
 
     async def purge_expired(self, now: float, limit: int) -> int:
         # Ask the cheap questions inline first, so an idle namespace costs no commit (and no fsync).
@@ -259,6 +261,13 @@ class SqliteNamespace:
     def close(self) -> None:
         """Close this process's read connections (the writer's is closed by the store)."""
         self._readers.close()
+
+
+def _run(connection: sqlite3.Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    if len(rows) == 1:
+        connection.execute(sql, rows[0])
+    else:
+        connection.executemany(sql, rows).close()
 
 
 async def _one_chunk(value: bytes) -> AsyncIterator[bytes]:

@@ -7,6 +7,9 @@ returned, so a kill -9 at any moment loses only writes nobody was told about.
 
 A failure inside a shared commit (a full disk, a constraint) rolls the whole batch back; the writes
 are then retried one commit each, so only the write that fails reports an error.
+
+Connection settings that may change while the store runs (the page cap used to test a full disk)
+are applied on the writer thread too, between commits, to every open connection and each new one.
 """
 
 from __future__ import annotations
@@ -25,9 +28,21 @@ __all__ = ["GroupCommitWriter", "translate_error"]
 
 Work = Callable[[sqlite3.Connection], Any]
 Connect = Callable[[Path], sqlite3.Connection]
+Setup = Callable[[sqlite3.Connection], None]
 
 _MAX_BATCH = 1024  # writes per commit; bounds how long one commit holds the file lock
 _STOP = object()
+
+
+class _Setup:
+    """A control job: apply ``setup`` to every writer connection, open or opened later."""
+
+    __slots__ = ("setup", "loop", "future")
+
+    def __init__(self, setup: Setup, loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any]) -> None:
+        self.setup = setup
+        self.loop = loop
+        self.future = future
 
 
 class _Job:
@@ -46,9 +61,25 @@ def translate_error(exc: BaseException) -> BaseException:
     """Turn sqlite3 errors into the store's own, keeping anything else as it is."""
     if isinstance(exc, sqlite3.Error):
         if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
-            return StorageFullError(f"the store is full; the write was not applied ({exc})")
-        return StorageError(f"storage failure: {exc}")
+            error: StorageError = StorageFullError(f"the store is full; the write was not applied ({exc})")
+        else:
+            error = StorageError(f"storage failure: {exc}")
+        error.__cause__ = exc  # its traceback shows where, even from the writer thread
+        return error
     return exc
+
+
+def _own(result: Any) -> Any:
+    """A job's result, safe to hand to another thread.
+
+    A cursor still holds one of the connection's cached statements (``executemany`` keeps it), and
+    dropping it resets that statement; done on the event loop while this thread runs the same statement
+    for another write, the two threads race on it and a write fails with "bad parameter or other API
+    misuse". Closing the cursor here releases the statement on this thread.
+    """
+    if isinstance(result, sqlite3.Cursor):
+        result.close()
+    return result
 
 
 def _settle(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
@@ -66,10 +97,12 @@ class GroupCommitWriter:
 
     Args:
         connect: opens a writer connection for a database file (pragmas applied).
+        setup: applied to each connection once opened (see ``configure``).
     """
 
-    def __init__(self, connect: Connect) -> None:
-        self._connect = connect
+    def __init__(self, connect: Connect, setup: Setup | None = None) -> None:
+        self._connect_file = connect
+        self._setup = setup
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._connections: dict[Path, sqlite3.Connection] = {}
         self._thread: threading.Thread | None = None
@@ -94,7 +127,14 @@ class GroupCommitWriter:
         self._put(_Job(path, None, loop, future))
         return future
 
-    def _put(self, job: _Job) -> None:
+    def configure(self, setup: Setup) -> asyncio.Future[Any]:
+        """Apply ``setup`` to every connection, open or future, once the writes queued before it are done."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._put(_Setup(setup, loop, future))
+        return future
+
+    def _put(self, job: _Job | _Setup) -> None:
         if self._closed:
             raise StorageError("the store is closed")
         if self._thread is None:
@@ -131,17 +171,17 @@ class GroupCommitWriter:
             connection.close()
         self._connections.clear()
 
-    def _apply(self, batch: list[_Job]) -> None:
-        # Keep each file's jobs in submission order, and honour a close request in its place.
+    def _apply(self, batch: list[_Job | _Setup]) -> None:
+        # Keep each file's jobs in submission order; a control job (close a file, change a setting)
+        # runs in its place, after the writes queued before it.
         groups: list[list[_Job]] = []
         by_path: dict[Path, list[_Job]] = {}
         for job in batch:
-            if job.work is None:
+            if isinstance(job, _Setup) or job.work is None:
                 for group in groups:
                     self._commit(group)
                 groups, by_path = [], {}
-                self._close_connection(job.path)
-                self._notify([job], [None], None)
+                self._control(job)
                 continue
             group = by_path.get(job.path)
             if group is None:
@@ -150,6 +190,37 @@ class GroupCommitWriter:
             group.append(job)
         for group in groups:
             self._commit(group)
+
+    def _control(self, job: _Job | _Setup) -> None:
+        if isinstance(job, _Setup):
+            self._apply_setup(job)
+        else:
+            self._close_connection(job.path)
+            self._notify([job], [None], None)
+
+    def _apply_setup(self, job: _Setup) -> None:
+        self._setup = job.setup
+        error: BaseException | None = None
+        for connection in self._connections.values():
+            try:
+                job.setup(connection)
+            except Exception as exc:  # reported to the caller; the other connections still get it
+                error = translate_error(exc)
+        outcome = [(job.future, None, error)]
+        try:
+            job.loop.call_soon_threadsafe(_settle, outcome)
+        except RuntimeError:
+            pass  # the caller's loop is gone
+
+    def _connect(self, path: Path) -> sqlite3.Connection:
+        connection = self._connect_file(path)
+        if self._setup is not None:
+            try:
+                self._setup(connection)
+            except BaseException:
+                connection.close()
+                raise
+        return connection
 
     def _close_connection(self, path: Path) -> None:
         connection = self._connections.pop(path, None)
@@ -163,7 +234,7 @@ class GroupCommitWriter:
                 connection = self._connections[jobs[0].path] = self._connect(jobs[0].path)
             connection.execute("BEGIN IMMEDIATE")
             try:
-                results = [job.work(connection) for job in jobs]  # type: ignore[misc]
+                results = [_own(job.work(connection)) for job in jobs]  # type: ignore[misc]
                 connection.execute("COMMIT")
             except BaseException:
                 if connection.in_transaction:

@@ -1,32 +1,28 @@
-from __future__ import annotations
+"""Tests for the shortener example, on workerhost's pytest plugin (fresh storage and a movable clock per test)."""
 
-import dataclasses
-from pathlib import Path
+from __future__ import annotations
 
 import httpx
 import pytest
 
-from bindings import ManualClock
-from runtime import create_app, load_config
-
-ROOT = Path(__file__).resolve().parents[2]
+from runtime.testing import Workerhost
 
 
-def test_create_then_follow_a_link(examples: httpx.Client) -> None:
-    created = examples.post("/links", json={"url": "https://example.com/a", "owner": "ada", "code": "ada1"})
+def test_create_then_follow_a_link(workerhost_client: httpx.Client) -> None:
+    created = workerhost_client.post("/links", json={"url": "https://example.com/a", "owner": "ada", "code": "ada1"})
     assert created.status_code == 201
     body = created.json()
     assert (body["code"], body["short"], body["owner"]) == ("ada1", "/s/ada1", "ada")
-    followed = examples.get("/s/ada1")
+    followed = workerhost_client.get("/s/ada1")
     assert (followed.status_code, followed.headers["location"]) == (302, "https://example.com/a")
-    shown = examples.get("/links/ada1").json()
+    shown = workerhost_client.get("/links/ada1").json()
     assert shown["url"] == "https://example.com/a" and shown["created"] == body["created"]
 
 
-def test_generated_codes_and_taken_codes(examples: httpx.Client) -> None:
-    code = examples.post("/links", json={"url": "https://example.com"}).json()["code"]
-    assert len(code) == 7 and examples.get(f"/s/{code}").status_code == 302
-    taken = examples.post("/links", json={"url": "https://example.com", "code": code})
+def test_generated_codes_and_taken_codes(workerhost_client: httpx.Client) -> None:
+    code = workerhost_client.post("/links", json={"url": "https://example.com"}).json()["code"]
+    assert len(code) == 7 and workerhost_client.get(f"/s/{code}").status_code == 302
+    taken = workerhost_client.post("/links", json={"url": "https://example.com", "code": code})
     assert taken.status_code == 409
 
 
@@ -38,18 +34,19 @@ def test_generated_codes_and_taken_codes(examples: httpx.Client) -> None:
         ({"url": "https://x", "ttl": 5}, "ttl must be a whole number of seconds, at least 60"),
     ],
 )
-def test_bad_links_are_refused(examples: httpx.Client, body: dict[str, object], message: str) -> None:
-    response = examples.post("/links", json=body)
+def test_bad_links_are_refused(workerhost_client: httpx.Client, body: dict[str, object], message: str) -> None:
+    response = workerhost_client.post("/links", json=body)
     assert (response.status_code, response.json()) == (400, {"error": message})
 
 
-def test_listing_by_prefix_pages_with_a_cursor(examples: httpx.Client) -> None:
+def test_listing_by_prefix_pages_with_a_cursor(workerhost_client: httpx.Client) -> None:
     for index in range(5):
-        examples.post("/links", json={"url": f"https://example.com/{index}", "code": f"page-{index}", "owner": "bo"})
+        link = {"url": f"https://example.com/{index}", "code": f"page-{index}", "owner": "bo"}
+        workerhost_client.post("/links", json=link)
     seen, cursor = [], None
     while True:
         params = {"prefix": "page-", "limit": "2", **({"cursor": cursor} if cursor else {})}
-        page = examples.get("/links", params=params).json()
+        page = workerhost_client.get("/links", params=params).json()
         seen += [link["code"] for link in page["links"]]
         assert all(link["owner"] == "bo" for link in page["links"])
         if page["list_complete"]:
@@ -58,23 +55,22 @@ def test_listing_by_prefix_pages_with_a_cursor(examples: httpx.Client) -> None:
     assert seen == [f"page-{index}" for index in range(5)]
 
 
-def test_delete_removes_the_link(examples: httpx.Client) -> None:
-    examples.post("/links", json={"url": "https://example.com", "code": "gone"})
-    assert examples.delete("/links/gone").status_code == 204
-    assert examples.get("/s/gone").status_code == 404
+def test_delete_removes_the_link(workerhost_client: httpx.Client) -> None:
+    workerhost_client.post("/links", json={"url": "https://example.com", "code": "gone"})
+    assert workerhost_client.delete("/links/gone").status_code == 204
+    assert workerhost_client.get("/s/gone").status_code == 404
 
 
-@pytest.mark.anyio
-async def test_links_with_a_ttl_expire(tmp_path: Path) -> None:
-    # Expiry is judged by the injected clock, so this one runs the app in-process and moves time.
-    clock = ManualClock()
-    config = dataclasses.replace(load_config(ROOT / "kv.yaml", environ={}), reload=False, persist_to=tmp_path)
-    app = create_app(config, clock=clock)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-            await client.post("/links", json={"url": "https://example.com", "code": "brief", "ttl": 60})
-            assert (await client.get("/s/brief")).status_code == 302
-            listed = (await client.get("/links", params={"prefix": "brief"})).json()["links"]
-            assert listed[0]["expiration"] == int(clock.now()) + 60
-            clock.advance(61)
-            assert (await client.get("/s/brief")).status_code == 404
+def test_links_with_a_ttl_expire(workerhost: Workerhost) -> None:
+    workerhost.client.post("/links", json={"url": "https://example.com", "code": "brief", "ttl": 60})
+    assert workerhost.client.get("/s/brief").status_code == 302
+    listed = workerhost.client.get("/links", params={"prefix": "brief"}).json()["links"]
+    assert listed[0]["expiration"] == int(workerhost.clock.now()) + 60
+    workerhost.advance(60)
+    assert workerhost.client.get("/s/brief").status_code == 404
+
+
+def test_metadata_is_stored_with_the_link(workerhost: Workerhost) -> None:
+    workerhost.client.post("/links", json={"url": "https://example.com", "code": "m"}, headers={"x-owner": "cy"})
+    found = workerhost.kv("LINKS").get_with_metadata("link:m")
+    assert found.value == "https://example.com" and found.metadata["owner"] == "cy"

@@ -122,8 +122,10 @@ def _endpoint(api: ApiContext, route: ApiRoute) -> Endpoint:
             return ApiError(400, CF_VALIDATION, "the client closed the request early").response(operation)
         except Exception as exc:
             error = to_api_error(exc)
-            if error is None:
+            if error is None or (error.status >= 500 and not isinstance(exc, ApiError)):
+                # A bug or a storage failure, not a refused request: it belongs in the log.
                 logger.exception("%s %s failed", request.method, _route_path(request))
+            if error is None:
                 error = ApiError(500, CF_INTERNAL, "internal error")
             return error.response(operation)
 

@@ -12,9 +12,6 @@ outright, and wrangler ignores ``unsuccessful_keys``: a partial success would re
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from typing import Any
 
 from starlette.requests import Request
@@ -25,10 +22,10 @@ from bindings.limits import MAX_BULK_WRITE_BYTES, MAX_BULK_WRITE_PAIRS
 from bindings.service import BulkWrite, KVService
 from bindings.storage import Write
 
+from ..bulkformat import BulkItemError, key_name, pair
 from .body import parse_json, read_json, read_limited
 from .context import ApiContext
 from .envelope import CF_VALIDATION, ApiError, success
-from .query import check_int32
 
 __all__ = ["bulk_delete", "bulk_get", "bulk_write"]
 
@@ -48,63 +45,19 @@ def _array(body: Any, what: str) -> list[Any]:
     return body
 
 
-def _wire_number(index: int, item: dict[str, Any], name: str) -> str | None:
-    """A numeric option as the service expects it: the text a query string would carry (JS ``String(n)``)."""
-    value = item.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _bad(index, f'"{name}" must be a number')
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
-        text = str(int(value))
-    else:
-        text = str(value)
-    try:
-        check_int32(text)
-    except KVError as exc:
-        raise _bad(index, f'"{name}": {exc.message}') from None
-    return text
-
-
-def _value_bytes(index: int, value: str, encoded: bool) -> bytes:
-    if not encoded:
-        try:
-            return value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise _bad(index, '"value" is not valid Unicode (it has a lone surrogate)') from None
-    try:
-        return base64.b64decode(value.replace("\r", "").replace("\n", ""), validate=True)
-    except (binascii.Error, ValueError):
-        raise _bad(index, '"value" is not valid base64 (and "base64" is true)') from None
-
-
 def _pair(index: int, item: Any) -> BulkWrite:
-    """One item of a bulk write in wire form; its shape is checked here, its KV limits by the service."""
-    if not isinstance(item, dict):
-        raise _bad(index, 'each item must be an object with "key" and "value"')
-    key, value, encoded = item.get("key"), item.get("value"), item.get("base64", False)
-    if not isinstance(key, str):
-        raise _bad(index, '"key" must be a string')
-    if not isinstance(value, str):
-        raise _bad(index, '"value" must be a string')
-    if not isinstance(encoded, bool):
-        raise _bad(index, '"base64" must be a boolean')
-    metadata = item.get("metadata")
-    return BulkWrite(
-        key,
-        _value_bytes(index, value, encoded),
-        _wire_number(index, item, "expiration"),
-        _wire_number(index, item, "expiration_ttl"),
-        None if metadata is None else json.dumps(metadata, ensure_ascii=False, separators=(",", ":")),
-    )
+    try:
+        return pair(index, item)
+    except BulkItemError as exc:
+        raise _bad(index, exc.problem) from None
 
 
 def _prepare(service: KVService, items: list[Any]) -> list[Write]:
     writes = []
     for index, item in enumerate(items):
-        pair = _pair(index, item)
+        wire = _pair(index, item)
         try:
-            writes.append(service.prepare(pair))
+            writes.append(service.prepare(wire))
         except KVError as exc:
             raise ApiError(exc.status, exc.code or CF_VALIDATION, exc.message, pointer=f"/{index}") from None
     return writes
@@ -124,15 +77,12 @@ async def bulk_write(api: ApiContext, request: Request) -> Response:
     return success({"successful_key_count": len(writes), "unsuccessful_keys": []})
 
 
-def _key_names(items: list[Any]) -> list[Any]:
+def _key_names(items: list[Any]) -> list[str]:
     # wrangler's bulk delete file may list {"name": key} objects as well as plain strings.
-    names = []
-    for index, item in enumerate(items):
-        name = item.get("name") if isinstance(item, dict) else item
-        if not isinstance(name, str):
-            raise _bad(index, 'each item must be a key name (a string, or an object with a "name" string)')
-        names.append(name)
-    return names
+    try:
+        return [key_name(index, item) for index, item in enumerate(items)]
+    except BulkItemError as exc:
+        raise _bad(exc.index, exc.problem) from None
 
 
 async def bulk_delete(api: ApiContext, request: Request) -> Response:

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from bindings.errors import KVError
-from bindings.limits import MAX_VALUE_BYTES, check_key, check_value_size
+from bindings.limits import MAX_VALUE_BYTES, check_key, check_metadata_size, check_value_size
 from bindings.storage import EntryStream
 
 from .body import declared_length, read_limited
@@ -109,8 +109,17 @@ async def _form_fields(request: Request, content_type: str) -> tuple[memoryview,
     if value is None:
         raise ApiError(400, CF_VALIDATION, "Missing value field")
     metadata = fields.get("metadata")
-    # Decoded as a browser would (invalid bytes become U+FFFD); the service then checks the JSON.
-    return value.content, None if metadata is None else bytes(metadata.content).decode("utf-8", "replace")
+    return value.content, None if metadata is None else _metadata_text(bytes(metadata.content))
+
+
+def _metadata_text(raw: bytes) -> str:
+    # JSON text is UTF-8 (RFC 8259 §8.1): other bytes are refused as JSON that does not parse would be,
+    # after the size check that comes first, rather than stored with U+FFFD in place of what was sent.
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        check_metadata_size(raw)
+        raise KVError(400, "metadata must be valid json", code=10147) from None
 
 
 async def put_value(api: ApiContext, request: Request) -> Response:

@@ -16,6 +16,7 @@ import pytest
 from bindings import KVNamespace, ManualClock, NamespaceNotFoundError, SqliteStore, StorageError
 from bindings.errors import NamespaceLimitError, NamespaceTitleError, StorageFullError
 from bindings.storage import sqlite_namespace as engine
+from bindings.storage.base import Write
 from bindings.sweeper import sweep_forever
 
 from .writer_proc import value_for
@@ -280,6 +281,24 @@ async def test_concurrent_writes_share_commits(store: SqliteStore, clock: Manual
     assert len((await kv.list()).keys) == 200
 
 
+async def test_no_write_hands_a_live_cursor_to_the_event_loop(store: SqliteStore, clock: ManualClock) -> None:
+    # A cursor from executemany keeps one of the connection's cached statements, and dropping it resets
+    # that statement: on the event loop, while the writer thread ran it for another write, that write
+    # failed with "bad parameter or other API misuse" (found by the crash campaign).
+    kv, path = await _namespace(store, clock)
+    namespace = await store.namespace(path.stem)
+    rows = [(b"a", None, None, 1, b"1"), (b"b", None, None, 1, b"2")]
+    sql = "INSERT INTO entries (key, expiration, metadata, size, value) VALUES (?, ?, ?, ?, ?)"
+    cursor = await store._writer.submit(path, lambda connection: connection.executemany(sql, rows))
+    with pytest.raises(sqlite3.ProgrammingError, match="closed cursor"):
+        cursor.fetchall()  # closed on the writer thread, before it was handed over
+    writes = [Write(b"c", b"3", None, None), Write(b"d", b"4", None, None)]
+    assert await namespace.put_many(writes) is None
+    assert await namespace.delete_many([b"c", b"d"]) is None
+    assert await namespace.put(b"e", b"5", None, None) is None
+    assert await namespace.delete(b"e") is None
+
+
 async def test_a_full_store_fails_that_write_and_keeps_earlier_data(store: SqliteStore, clock: ManualClock) -> None:
     kv, path = await _namespace(store, clock)
     await kv.put("before", "kept")
@@ -293,6 +312,52 @@ async def test_a_full_store_fails_that_write_and_keeps_earlier_data(store: Sqlit
     store._writer._connections[path].execute("PRAGMA max_page_count = 1073741823")
     await kv.put("after", "works")
     assert await kv.get("after") == "works"
+
+
+async def _fill_until_full(kv: KVNamespace, prefix: str) -> int:
+    """Write 64 KiB values until the store refuses one; returns how many were stored."""
+    for n in range(10_000):
+        try:
+            await kv.put(f"{prefix}{n}", b"x" * 65536)
+        except StorageFullError:
+            return n
+    raise AssertionError("the store never filled up")
+
+
+async def test_a_store_opened_with_max_pages_refuses_writes_past_them(tmp_path: Path, clock: ManualClock) -> None:
+    store = SqliteStore(tmp_path, max_pages=64)  # 256 KiB per file
+    try:
+        kv, path = await _namespace(store, clock)
+        stored = await _fill_until_full(kv, "k")
+        assert 0 < stored < 5
+        assert [await kv.get(f"k{n}", type="bytes") for n in range(stored)] == [b"x" * 65536] * stored
+        await kv.delete("k0")  # freed pages are reused: deleting makes room again
+        await kv.put("again", b"y" * 65536)
+        assert await kv.get("again") == "y" * 65536
+    finally:
+        await store.close()
+    assert _rows(path, "PRAGMA integrity_check") == [("ok",)]
+
+
+async def test_set_max_pages_caps_open_files_and_lifting_it_lets_writes_in(
+    store: SqliteStore, clock: ManualClock
+) -> None:
+    kv, path = await _namespace(store, clock)
+    await kv.put("before", "kept")
+    await store.set_max_pages(1)  # never below the file's size: nothing may grow from here
+    with pytest.raises(
+        StorageFullError, match=r"^the store is full; the write was not applied \(database or disk is full\)$"
+    ):
+        await kv.put("big", b"x" * MIB)
+    other, _ = await _namespace(store, clock, "opened after the cap")
+    with pytest.raises(StorageFullError):
+        await other.put("big", b"x" * MIB)
+    assert await kv.get("before") == "kept" and await kv.get("big") is None
+    await store.set_max_pages(None)
+    await kv.put("big", b"x" * MIB)
+    await other.put("big", b"x" * MIB)
+    assert len(await kv.get("big", type="bytes")) == MIB
+    assert _rows(path, "PRAGMA integrity_check") == [("ok",)]
 
 
 # --- large values ---------------------------------------------------------------------------------
@@ -412,3 +477,16 @@ async def test_background_sweep_purges_without_reads(store: SqliteStore, clock: 
         assert _rows(path, "SELECT count(*) FROM entries") == [(0,)]
     finally:
         sweep.cancel()
+
+
+async def test_opening_an_existing_store_writes_nothing(tmp_path: Path) -> None:
+    first = SqliteStore(tmp_path)
+    await first.create_namespace("ns")
+    await first.close()
+    catalog = tmp_path / "kv" / "catalog.sqlite3"
+    with sqlite3.connect(catalog) as connection:
+        before = connection.execute("PRAGMA data_version").fetchone()
+        second = SqliteStore(tmp_path)
+        assert [info.title for info in await second.list_namespaces()] == ["ns"]
+        await second.close()
+        assert connection.execute("PRAGMA data_version").fetchone() == before

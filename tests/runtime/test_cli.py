@@ -69,6 +69,7 @@ def test_help_names_each_flags_environment_variable(capsys: pytest.CaptureFixtur
         "WORKERHOST_PORT",
         "WORKERHOST_PERSIST_TO",
         "WORKERHOST_NO_RELOAD",
+        "WORKERHOST_MAX_DB_PAGES",
     ):
         assert env in out
 

@@ -98,6 +98,22 @@ def test_precedence_is_flag_then_environment_then_file_then_default(tmp_path: Pa
     assert (config.persist_to, config.port, config.host, config.reload) == (tmp_path / "flag", 9100, "127.0.0.2", False)
 
 
+def test_a_database_page_cap_comes_from_flag_or_environment_and_is_off_by_default(tmp_path: Path) -> None:
+    path = project(tmp_path, "")
+    assert load_config(path, environ={}).max_db_pages is None
+    assert load_config(path, environ={"WORKERHOST_MAX_DB_PAGES": "300"}).max_db_pages == 300
+    config = load_config(path, environ={"WORKERHOST_MAX_DB_PAGES": "300"}, overrides={"max_db_pages": "40"})
+    assert config.max_db_pages == 40
+
+
+@pytest.mark.parametrize("pages", ["0", "-5", "lots", "1.5"])
+def test_a_database_page_cap_must_be_a_positive_whole_number(tmp_path: Path, pages: str) -> None:
+    path = project(tmp_path, "")
+    message = f"WORKERHOST_MAX_DB_PAGES must be a whole number of pages (at least 1), got '{pages}'"
+    with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
+        load_config(path, environ={"WORKERHOST_MAX_DB_PAGES": pages})
+
+
 def test_config_path_comes_from_flag_then_environment(tmp_path: Path) -> None:
     path = project(tmp_path, "")
     assert load_config(environ={"WORKERHOST_CONFIG": str(path)}).path == path

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
+import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bindings import SqliteStore
@@ -55,6 +60,10 @@ PROJECT = {
                     delay = float(parse_qs(url.query).get("delay", ["0"])[0])
                     self.ctx.waitUntil(self.later(delay))
                     return Response("queued")
+                if url.path == "/entry/slow":
+                    await asyncio.sleep(float(parse_qs(url.query)["delay"][0]))
+                    await self.env.KV.put("slow", "done")
+                    return Response("slow done")
                 if url.path.startswith("/entry/kv/"):
                     return Response(await self.env.KV.get(url.path.removeprefix("/entry/kv/")) or "")
                 return Response.json({"url": request.url, "method": request.method})
@@ -180,8 +189,8 @@ def test_rest_api_and_handlers_share_one_store(server: DevServer) -> None:
                 return b""  # not written yet
 
         assert eventually(lambda: read_later() == b"done", what="the handler's write, read over REST")
-    # Request lines are buffered for a few milliseconds before they are written.
-    eventually(lambda: "GET /client/v4/accounts/" in server.stderr(), what="the REST requests in the request log")
+    # The request log is flushed a few milliseconds after the request (accesslog.FLUSH_DELAY).
+    eventually(lambda: "GET /client/v4/accounts/" in server.stderr(), what="the REST request in the log")
 
 
 def test_banner_lists_routes_bindings_and_data_dir(server: DevServer) -> None:
@@ -240,14 +249,29 @@ def test_real_filesystem_reload(tmp_path: Path) -> None:
     assert "reload failed; still serving version" in server.stderr()
 
 
-def test_shutdown_awaits_wait_until_work(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_shutdown_drains_requests_and_wait_until_work_then_closes_the_store(tmp_path: Path, sig: int) -> None:
     project = write_files(tmp_path, PROJECT)
     server = DevServer(project / "kv.yaml", project / "data").start()
-    try:
-        assert server.client.get("/entry/later", params={"delay": "0.5"}).text == "queued"
-    finally:
-        assert server.stop() == 0
-    assert asyncio.run(read_key(project / "data", "data", "later")) == "done"
+    with ThreadPoolExecutor(1) as pool:
+        try:
+            assert server.client.get("/entry/later", params={"delay": "0.5"}).text == "queued"
+            slow = pool.submit(httpx.get, f"{server.url}/entry/slow", params={"delay": "0.5"}, timeout=30)
+            eventually(lambda: server.status()["in_flight"] == 1, what="the slow request to be in flight")
+            assert server.status()["pending_wait_until"] == 1
+        finally:
+            assert server.stop(sig) == 0
+        response = slow.result()
+    assert (response.status_code, response.text) == (200, "slow done")  # the in-flight request finished
+    assert asyncio.run(read_key(project / "data", "data", "later")) == "done"  # so did the wait_until work
+    assert asyncio.run(read_key(project / "data", "data", "slow")) == "done"
+    # Closed cleanly: SQLite removes a write-ahead log when the last connection to its file closes.
+    kv = project / "data" / "kv"
+    assert sorted(path.suffix for path in kv.iterdir()) == [".sqlite3", ".sqlite3"]
+    for path in sorted(kv.iterdir()):
+        with contextlib.closing(sqlite3.connect(path)) as connection:
+            assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    assert "[error]" not in server.stderr() and "[warning]" not in server.stderr()
 
 
 async def read_key(persist_to: Path, title: str, key: str) -> str | None:

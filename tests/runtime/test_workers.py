@@ -1,10 +1,19 @@
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import pytest
 
 from bindings.results import ListKey, ListResult
 from runtime import Response
-from runtime.workers import Response as WorkersResponse
+from runtime.workers import (
+    MAX_REQUEST_BODY_BYTES,
+    HandlerRequest,
+    Request as WorkersRequest,
+    RequestBodyTooLargeError,
+    Response as WorkersResponse,
+)
 
 
 def test_runtime_and_workers_response_are_one_class() -> None:
@@ -62,3 +71,51 @@ def test_a_dict_body_is_refused_with_a_hint() -> None:
 
 def test_json_escapes_a_lone_surrogate_instead_of_failing() -> None:
     assert Response.json({"s": "\ud800"}).body == b'{"s":"\\ud800"}'
+
+
+@pytest.mark.parametrize("status", [0, 99, 100, 199, 600, 99999])
+def test_a_status_outside_200_to_599_is_refused_as_workers_refuses_it(status: int) -> None:
+    message = f"Responses may only be constructed with status codes in the range 200 to 599, inclusive (got {status})"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        Response("x", status=status)
+
+
+def test_a_header_value_with_a_line_break_is_refused() -> None:
+    with pytest.raises(TypeError, match=r"Invalid header value for 'x-a': it holds a line break or NUL"):
+        Response("x", headers={"x-a": "1\r\nset-cookie: forged=1"})
+    with pytest.raises(TypeError, match="line break or NUL"):
+        Response.redirect("/next\nx-forged: 1")
+
+
+def _request(body: bytes, headers: dict[str, str] | None = None, chunk: int = 1 << 20) -> HandlerRequest:
+    chunks = [body[i : i + chunk] for i in range(0, len(body), chunk)] or [b""]
+    messages = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    raw = [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]
+    return HandlerRequest({"type": "http", "method": "POST", "path": "/", "headers": raw}, receive)
+
+
+@pytest.mark.anyio
+async def test_text_and_json_decode_bodies_as_fetch_does() -> None:
+    body = b'\xef\xbb\xbf{"a": "x\xffy"}'  # a BOM, and a byte that is not UTF-8
+    assert await _request(body).text() == '{"a": "x\ufffdy"}'
+    assert await _request(body).json() == {"a": "x\ufffdy"}
+    assert await WorkersRequest(_request(body)).json() == {"a": "x\ufffdy"}
+
+
+@pytest.mark.anyio
+async def test_a_body_announced_over_100_mib_is_refused_before_it_is_read() -> None:
+    request = _request(b"start", {"content-length": str(10 * 1024**3)})
+    with pytest.raises(RequestBodyTooLargeError, match="^the request body is 10737418240 bytes or more, over the"):
+        await request.body()
+
+
+@pytest.mark.anyio
+async def test_a_body_streaming_past_100_mib_is_refused_at_the_limit() -> None:
+    request = _request(b"x" * (MAX_REQUEST_BODY_BYTES + 1), chunk=8 * 1024 * 1024)
+    with pytest.raises(RequestBodyTooLargeError) as refused:
+        await request.body()
+    assert MAX_REQUEST_BODY_BYTES < refused.value.length <= MAX_REQUEST_BODY_BYTES + 8 * 1024 * 1024

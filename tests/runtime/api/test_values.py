@@ -233,6 +233,19 @@ def test_put_with_metadata_over_1024_bytes_is_413(api: LiveApi, ns: str) -> None
     assert_cf_error(response, status=413, code=10001, message="put: 'Metadata length of 1025 exceeds limit of 1024.'")
 
 
+def test_put_with_metadata_that_is_not_utf8_is_10147_and_stores_nothing(api: LiveApi, ns: str) -> None:
+    files = {"value": (None, "v"), "metadata": (None, b'{"a": "\xff"}', "application/json")}
+    response = api.http.put(api.values(ns, "k"), files=files)
+    assert_cf_error(response, status=400, code=10147, message="metadata must be valid json")
+    assert stored(api, ns, "k") is None
+
+
+def test_put_with_metadata_over_1024_bytes_that_are_not_utf8_is_413(api: LiveApi, ns: str) -> None:
+    files = {"value": (None, "v"), "metadata": (None, b'"' + b"\xff" * 1023 + b'"', "application/json")}
+    response = api.http.put(api.values(ns, "k"), files=files)
+    assert_cf_error(response, status=413, code=10001, message="put: 'Metadata length of 1025 exceeds limit of 1024.'")
+
+
 def test_put_with_metadata_holding_a_lone_surrogate_keeps_it_escaped(api: LiveApi, ns: str) -> None:
     response = api.http.put(api.values(ns, "k"), files={"value": (None, "v"), "metadata": (None, '"\\ud800"')})
     assert response.status_code == 200, response.text
@@ -301,6 +314,20 @@ def test_a_binding_write_is_seen_by_the_api_at_once(api: LiveApi, ns: str) -> No
     api.run(api.binding(ns).put("k", "binding", metadata={"by": "binding"}))
     assert api.http.get(api.values(ns, "k")).content == b"binding"
     assert result_of(api.http.get(f"{api.base}/{ns}/metadata/k")) == {"by": "binding"}
+
+
+def test_a_full_store_is_507_and_logged(api: LiveApi, ns: str, caplog: pytest.LogCaptureFixture) -> None:
+    result_of(api.http.put(api.values(ns, "before"), content=b"kept"))
+    api.run(api.store.set_max_pages(1))
+    response = api.http.put(api.values(ns, "big"), content=b"x" * 1_000_000)
+    full = "the store is full; the write was not applied (database or disk is full)"
+    assert_cf_error(response, status=507, code=10002, message=full)
+    assert api.http.get(api.values(ns, "before")).content == b"kept"
+    (record,) = [r for r in caplog.records if r.name == "workerhost.api"]
+    assert record.getMessage() == f"PUT /accounts/{api.account_id}/storage/kv/namespaces/{ns}/values/big failed"
+    assert "StorageFullError" in caplog.text
+    api.run(api.store.set_max_pages(None))
+    result_of(api.http.put(api.values(ns, "big"), content=b"x" * 1_000_000))
 
 
 # --- value size limits ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Two hosts and out-of-process writers on the same namespaces at once.
+"""Two hosts (or one host serving from two processes) and out-of-process writers on the same namespaces at once.
 
 Both hosts start together on an empty persist directory (so they race to create the namespaces), then
 clients write through each host's handler and REST API while other processes write the same files
@@ -48,8 +48,10 @@ def cli_writer(persist: Path, namespace_id: str, tag: str, count: int) -> subpro
 WRITERS = {"bindings": bindings_writer, "cli": cli_writer}
 
 # The hosts to run, each as extra `workerhost dev` arguments.
-# TODO(after merging branch bench): add pytest.param([("--workers", "2")], id="one host with 2 workers").
-HOSTS = [pytest.param([(), ()], id="two hosts")]
+HOSTS = [
+    pytest.param([(), ()], id="two hosts"),
+    pytest.param([("--workers", "2")], id="one host with 2 processes"),  # `workerhost dev --workers 2`
+]
 
 
 class Client:

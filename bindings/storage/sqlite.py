@@ -152,6 +152,8 @@ class SqliteStore:
         if handle is not None:
             handle.close()
         await self._writer.forget(path)
+        if handle is not None:
+            handle.release()  # every connection of ours to the file is closed now
         await asyncio.to_thread(_remove_files, path)
 
     # --- upkeep ----------------------------------------------------------------------------------
@@ -179,6 +181,8 @@ class SqliteStore:
         await asyncio.to_thread(self._writer.close)
         for handle in self._namespaces.values():
             handle.close()
+        for handle in self._namespaces.values():
+            handle.release()  # after the writer's and the readers' connections closed
         self._namespaces.clear()
         self._catalog.close()
 

@@ -2,19 +2,20 @@
 
 Handlers tend to read the same few keys and list the same few pages over and over, and between
 two writes those answers cannot change. So each reading connection keeps what it read, and before
-every read asks SQLite whether any commit has reached the file since: ``PRAGMA data_version``
-changes whenever another connection commits, whether it is this process's writer, another host,
-the CLI or the ``sqlite3`` shell. If it changed, everything cached is dropped. A read therefore
-never returns anything older than the latest commit, exactly as an uncached read would not.
+every read asks SQLite whether any commit has reached the file since: the header of the file's WAL
+index (``sqlite_walindex``, read from shared memory without a system call) and ``PRAGMA data_version``
+(a query, the fallback) both change whenever another connection commits, whether it is this
+process's writer, another host, the CLI or the ``sqlite3`` shell. If it changed, everything cached is
+dropped. A read therefore never returns anything older than the latest commit, exactly as an
+uncached read would not.
 
-The version is read before the rows it guards: a commit that lands between the two only makes the
-next check drop rows that were already up to date. List pages depend on the clock as well (a key
-stops being listed once it expires), so a page is reused only while the clock has not gone back
-and no key on it (or just past it) has expired.
+The header or version is read before the rows it guards: a commit that lands between the two only
+makes the next check drop rows that were already up to date. List pages depend on the clock as well
+(a key stops being listed once it expires), so a page is reused only while the clock has not gone
+back and no key on it (or just past it) has expired.
 
-Why not something cheaper than a query per read (the ``-shm`` file's header, the WAL file's size
-and time): reading SQLite's files behind its back either misses commits (file times are coarse) or
-risks its locks (closing any descriptor of a file drops every POSIX lock the process holds on it).
+Why not the WAL file's size or time: file times are coarse and a reused WAL keeps its size, so
+commits would be missed. The WAL-index header changes on every commit by design.
 
 Memory is bounded per file and reading thread: values of at most ``MAX_CACHED_VALUE`` bytes, at most
 ``MAX_ENTRIES`` of them and ``MAX_ENTRY_BYTES`` in all; at most ``MAX_PAGES`` pages and
@@ -31,6 +32,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .base import Entry
+from .sqlite_walindex import WalIndex, header_is_valid
 
 __all__ = [
     "MAX_CACHED_VALUE",
@@ -77,29 +79,49 @@ class ReadCache:
         enabled: False keeps nothing (every read goes to the file), with the same interface.
     """
 
-    __slots__ = ("enabled", "_version", "_entries", "_entry_bytes", "_pages", "_page_bytes")
+    __slots__ = ("enabled", "_header", "_version", "_entries", "_entry_bytes", "_pages", "_page_bytes")
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
+        self._header: bytes | None = None  # the WAL-index header when the cache was last known current
         self._version: int | None = None
         self._entries: dict[bytes, Entry | None] = {}
         self._entry_bytes = 0
         self._pages: dict[PageKey, _Page] = {}
         self._page_bytes = 0
 
-    def check(self, connection: sqlite3.Connection) -> None:
-        """Drop everything if any commit reached the file since the last check (raises ``sqlite3.Error``)."""
+    def check(self, connection: sqlite3.Connection, index: WalIndex | None = None) -> None:
+        """Drop everything if any commit reached the file since the last check (raises ``sqlite3.Error``).
+
+        With the file's ``index`` this usually costs no query: an unchanged WAL-index header means no
+        commit since (``sqlite_walindex``). A header being rewritten, or no index, falls back to
+        ``PRAGMA data_version``.
+        """
         if not self.enabled:
             return
+        header = None if index is None else index.header()
+        if header is not None:
+            if header == self._header:
+                return
+            if header_is_valid(header):
+                # Read before the rows it will guard, as the version below is: a commit landing in
+                # between only makes the next check drop rows that were already current.
+                self._header, self._version = header, None
+                self._clear()
+                return
+        self._header = None
         version = connection.execute("PRAGMA data_version").fetchone()[0]
         if version != self._version:
             self._version = version
-            if self._entries:
-                self._entries.clear()
-                self._entry_bytes = 0
-            if self._pages:
-                self._pages.clear()
-                self._page_bytes = 0
+            self._clear()
+
+    def _clear(self) -> None:
+        if self._entries:
+            self._entries.clear()
+            self._entry_bytes = 0
+        if self._pages:
+            self._pages.clear()
+            self._page_bytes = 0
 
     # --- single keys -----------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from ..errors import StorageError
 from .base import Buffer, Entry, EntryStream, KeyRow, Write
 from .sqlite_cache import MISS, ReadCache
 from .sqlite_files import connect_reader
+from .sqlite_walindex import WalIndex
 from .sqlite_writer import GroupCommitWriter, translate_error
 
 __all__ = ["INLINE_MAX", "ReaderConnections", "SqliteNamespace"]
@@ -75,6 +76,8 @@ class ReaderConnections:
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._index: WalIndex | None = None  # the file's WAL-index header, for the caches' checks
+        self._index_tried = False
 
     def get(self) -> sqlite3.Connection:
         try:
@@ -90,10 +93,22 @@ class ReaderConnections:
         except AttributeError:
             connection, cache = self._open(), local.cache
         try:
-            cache.check(connection)
+            cache.check(connection, self._index)
         except sqlite3.Error as exc:
             raise translate_error(exc) from exc
+        if self._index is None and not self._index_tried and cache.enabled:
+            self._map_index()  # the check above opened the file in WAL mode, so its -shm exists now
         return connection, cache
+
+    def _map_index(self) -> None:
+        with self._lock:
+            if self._index_tried or self._closed:
+                return
+            self._index_tried = True
+            try:
+                self._index = WalIndex(self.path)
+            except (OSError, ValueError):
+                pass  # the caches keep asking SQLite with a query; slower, as correct
 
     def _open(self) -> sqlite3.Connection:
         if self._closed:
@@ -113,12 +128,21 @@ class ReaderConnections:
             raise translate_error(exc) from exc
 
     def close(self) -> None:
+        """Close the connections; ``release`` the WAL index once no other connection has the file open."""
         self._closed = True
         with self._lock:
             connections, self._all = self._all, []
         for connection in connections:
             connection.close()
         self._local = threading.local()
+
+    def release(self) -> None:
+        """Unmap the WAL index. Only after every connection of this process to the file has closed:
+        closing its descriptor earlier would drop SQLite's locks on the file (``sqlite_walindex``)."""
+        with self._lock:
+            index, self._index = self._index, None
+        if index is not None:
+            index.close()
 
 
 class SqliteNamespace:
@@ -261,6 +285,10 @@ class SqliteNamespace:
     def close(self) -> None:
         """Close this process's read connections (the writer's is closed by the store)."""
         self._readers.close()
+
+    def release(self) -> None:
+        """Let go of the file entirely: call after ``close`` and after the writer's connection closed."""
+        self._readers.release()
 
 
 def _run(connection: sqlite3.Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:

@@ -1,0 +1,110 @@
+"""The WAL-index header the read cache watches: it changes with every commit, from anywhere, and only then.
+
+Real SQLite files in a temp dir, written by plain ``sqlite3`` connections as another process would.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bindings import SqliteStore
+from bindings.storage.sqlite_walindex import HEADER_BYTES, WalIndex, header_is_valid
+
+pytestmark = pytest.mark.anyio
+
+
+def _database(tmp_path: Path) -> tuple[Path, sqlite3.Connection]:
+    path = tmp_path / "db.sqlite3"
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)")
+    return path, connection
+
+
+def test_the_header_changes_with_every_commit_and_never_otherwise(tmp_path: Path) -> None:
+    path, writer = _database(tmp_path)
+    index = WalIndex(path)
+    try:
+        seen = set()
+        header = index.header()
+        for n in range(200):
+            reader = sqlite3.connect(path)
+            assert reader.execute("SELECT count(*) FROM t").fetchone() == (n,)
+            reader.close()
+            assert index.header() == header  # reads and opening or closing connections change nothing
+            assert header is not None and header_is_valid(header)
+            seen.add(header)
+            writer.execute("INSERT INTO t (v) VALUES ('x')")
+            if n % 50 == 49:
+                writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            header = index.header()
+            assert header not in seen  # never an earlier header again, even after a WAL restart
+        writer.execute("BEGIN")
+        writer.execute("INSERT INTO t (v) VALUES ('x')")
+        assert index.header() == header  # not before the commit
+        writer.execute("ROLLBACK")
+        assert index.header() == header  # nor for a rollback
+    finally:
+        writer.close()
+        index.close()
+
+
+def test_a_damaged_header_is_not_trusted(tmp_path: Path) -> None:
+    path, writer = _database(tmp_path)
+    index = WalIndex(path)
+    try:
+        header = index.header()
+        assert header is not None and len(header) == HEADER_BYTES
+        for offset in (8, 16, 24, 40):  # change counter, frame count, salt, checksum
+            damaged = bytearray(header)
+            damaged[offset] ^= 0x01
+            assert not header_is_valid(bytes(damaged))
+        uninitialised = bytearray(header)
+        uninitialised[12] = 0
+        assert not header_is_valid(bytes(uninitialised))
+    finally:
+        writer.close()
+        index.close()
+
+
+def test_a_file_without_a_wal_index_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "rollback.sqlite3"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE t (k)")
+    connection.close()
+    with pytest.raises(OSError):
+        WalIndex(path)
+
+
+def _shm_descriptors() -> list[str]:
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.endswith("-shm") or target.endswith("-shm (deleted)"):
+            found.append(target)
+    return found
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to list descriptors")
+async def test_the_store_lets_go_of_the_index_only_after_its_connections(tmp_path: Path) -> None:
+    before = _shm_descriptors()
+    store = SqliteStore(tmp_path / "persist")
+    kept = await store.create_namespace("kept")
+    dropped = await store.create_namespace("dropped")
+    for info in (kept, dropped):
+        namespace = await store.namespace(info.id)
+        await namespace.get(b"k")
+    for info in (kept, dropped):
+        assert (await store.namespace(info.id))._readers._index is not None  # type: ignore[attr-defined]
+    await store.delete_namespace(dropped.id)
+    assert not any(str(store.namespace_path(dropped.id)) in target for target in _shm_descriptors())
+    assert [target for target in _shm_descriptors() if target not in before]  # kept's are still open
+    await store.close()
+    assert [target for target in _shm_descriptors() if target not in before] == []

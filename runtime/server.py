@@ -19,6 +19,7 @@ from typing import Any
 import uvicorn
 from starlette.routing import BaseRoute
 
+from .accept import Acceptor
 from .accesslog import request_log
 from .config import RuntimeConfig
 from .errors import StartupError
@@ -177,16 +178,27 @@ async def _serve(
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's Server, printing the banner once it is listening."""
+    """uvicorn's Server, accepting connections in bursts (``runtime.accept``) and printing the banner."""
 
     def __init__(self, config: uvicorn.Config, on_started: Callable[[], object]) -> None:
         super().__init__(config)
         self._on_started = on_started
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if self.started:
-            self._on_started()
+        # uvicorn runs the lifespan and serves no socket itself (an empty list); we accept instead.
+        await super().startup(sockets=[])
+        if not self.started:
+            return
+        config, loop = self.config, asyncio.get_running_loop()
+
+        def create_protocol() -> asyncio.Protocol:
+            protocol: asyncio.Protocol = config.http_protocol_class(  # type: ignore[call-arg]
+                config=config, server_state=self.server_state, app_state=self.lifespan.state, _loop=loop
+            )
+            return protocol
+
+        self.servers = [Acceptor(sock, create_protocol) for sock in sockets or []]  # type: ignore[list-item]
+        self._on_started()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:

@@ -24,7 +24,7 @@ from .accesslog import request_log
 from .config import RuntimeConfig
 from .errors import StartupError
 
-__all__ = ["check_exposure", "loop_factory", "serve", "uvicorn_config"]
+__all__ = ["check_exposure", "loop_factory", "serve", "serve_asgi_app", "uvicorn_config"]
 
 
 class _Formatter(logging.Formatter):
@@ -131,6 +131,18 @@ def serve(config: RuntimeConfig, *, extra_routes: Sequence[BaseRoute] = (), bann
             _run(_serve(config, sock, extra_routes, banner))
     finally:
         request_log.use_stream(None)
+        sock.close()
+
+
+def serve_asgi_app(app: Any, host: str, port: int) -> None:
+    """Serve any ASGI app exactly as ``workerhost dev`` serves the host (uvicorn settings, loop, accepting).
+
+    The benchmark's bare Starlette baseline runs through this, so it measures the same stack.
+    """
+    sock = _bind(host, port)
+    try:
+        _run(_Server(uvicorn_config(app), lambda: None).serve(sockets=[sock]))
+    finally:
         sock.close()
 
 

@@ -1,21 +1,19 @@
-"""The ceiling: a bare Starlette hello-world served exactly as workerhost serves (``runtime.server.uvicorn_config``).
+"""The ceiling: a bare Starlette hello-world served exactly as workerhost serves (``runtime.server.serve_asgi_app``).
 
 python -m bench.peers.bare PORT
 """
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from runtime.server import loop_factory, uvicorn_config
+from runtime.server import serve_asgi_app
 
 from ..procs import Server
 from ..settings import REPO
@@ -40,10 +38,7 @@ def server(port: int, logs: Path) -> Server:
 
 
 def main(port: int) -> None:
-    config = uvicorn_config(app)
-    config.host, config.port = "127.0.0.1", port
-    with asyncio.Runner(loop_factory=loop_factory()) as runner:
-        runner.run(uvicorn.Server(config).serve())
+    serve_asgi_app(app, "127.0.0.1", port)
 
 
 if __name__ == "__main__":

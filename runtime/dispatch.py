@@ -38,7 +38,7 @@ async def dispatch(worker: LoadedWorker, scope: Scope, receive: Receive, send: S
     started = perf_counter()
     version = worker.version
     ctx = ExecutionContext()
-    version.in_flight += 1
+    version.enter()
     status = 500
     try:
         try:
@@ -98,7 +98,7 @@ async def run_scheduled(worker: LoadedWorker, cron: str, scheduled_time_ms: floa
         raise LookupError(f'worker "{worker.name}" has no scheduled handler')
     version = worker.version
     ctx = ExecutionContext()
-    version.in_flight += 1
+    version.enter()
     try:
         await worker.scheduled(ScheduledController(cron, scheduled_time_ms), worker.env, ctx)
     finally:

@@ -120,12 +120,11 @@ class _Core:
                     break
 
 
-class AsyncWorkerhost:
-    """The host on the test's event loop: ``await`` its helpers. Build it with ``running_async``."""
+class _Facade:
+    """What the sync and async faces of a running host share: plain attributes, no event loop needed."""
 
-    def __init__(self, core: _Core, client: httpx.AsyncClient) -> None:
+    def __init__(self, core: _Core) -> None:
         self._core = core
-        self.client = client
         self.app = core.app
         self.host = core.host
         self.clock = core.clock
@@ -138,17 +137,25 @@ class AsyncWorkerhost:
     def store(self) -> Any:
         return self.host.store
 
-    def kv(self, binding: str, worker: str | None = None) -> KVNamespace:
-        """The KV binding handlers see as ``env.<binding>`` (``worker=`` if two bind the name differently)."""
-        return self._core.binding(binding, worker)
-
     def env(self, worker: str | None = None) -> Env:
-        """A worker's ``env`` (the only worker's if there is one)."""
+        """A worker's ``env`` (the only worker's if there is one); its KV bindings are the async originals."""
         return self._core.worker(worker).env
 
     def advance(self, seconds: float) -> float:
         """Move the KV clock forward; returns the new time."""
         return self.clock.advance(seconds)
+
+
+class AsyncWorkerhost(_Facade):
+    """The host on the test's event loop: ``await`` its helpers. Build it with ``running_async``."""
+
+    def __init__(self, core: _Core, client: httpx.AsyncClient) -> None:
+        super().__init__(core)
+        self.client = client
+
+    def kv(self, binding: str, worker: str | None = None) -> KVNamespace:
+        """The KV binding handlers see as ``env.<binding>`` (``worker=`` if two bind the name differently)."""
+        return self._core.binding(binding, worker)
 
     async def wait_until(self) -> None:
         """Wait for every ``ctx.wait_until`` task started so far, and any they start."""
@@ -203,32 +210,17 @@ class SyncKV:
         return f"SyncKV({self.binding!r})"
 
 
-class Workerhost:
+class Workerhost(_Facade):
     """The host on a background event loop, for sync tests: the same helpers as plain calls."""
 
     def __init__(self, core: _Core, client: httpx.Client, portal: BlockingPortal) -> None:
-        self._core = core
+        super().__init__(core)
         self._portal = portal
         self.client = client
-        self.app = core.app
-        self.host = core.host
-        self.clock = core.clock
-
-    @property
-    def config(self) -> RuntimeConfig:
-        return self._core.config
-
-    @property
-    def store(self) -> Any:
-        return self.host.store
 
     def run(self, awaitable: Awaitable[T]) -> T:
         """Await something on the host's event loop, e.g. ``workerhost.run(env.KV.get("k", type="stream"))``."""
-
-        async def wait() -> T:
-            return await awaitable
-
-        return self._portal.call(wait)
+        return self._call(lambda: awaitable)
 
     def _call(self, make: Callable[[], Awaitable[T]]) -> T:
         async def wait() -> T:
@@ -239,14 +231,6 @@ class Workerhost:
     def kv(self, binding: str, worker: str | None = None) -> SyncKV:
         """The KV binding ``env.<binding>``, with blocking methods (``.binding`` is the async original)."""
         return SyncKV(self._core.binding(binding, worker), self._call)
-
-    def env(self, worker: str | None = None) -> Env:
-        """A worker's ``env`` (its KV bindings are the async originals: use ``kv()`` or ``run()``)."""
-        return self._core.worker(worker).env
-
-    def advance(self, seconds: float) -> float:
-        """Move the KV clock forward; returns the new time."""
-        return self.clock.advance(seconds)
 
     def wait_until(self) -> None:
         """Wait for every ``ctx.wait_until`` task started so far, and any they start."""

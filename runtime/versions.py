@@ -100,6 +100,7 @@ class Version:
     # --- requests and wait_until work ------------------------------------------------------------
 
     def enter(self) -> None:
+        """A request (or scheduled run) starts on this version; ``leave`` ends it."""
         self.in_flight += 1
 
     def leave(self, ctx: ExecutionContext, worker: LoadedWorker) -> None:

@@ -10,8 +10,9 @@ the first ``/client/v4`` request arrives, so its routes are not imported before 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .app import create_api
@@ -22,14 +23,4 @@ __all__ = ["ApiAuth", "ApiExposureError", "check_exposure", "create_api"]
 _HOMES = {"ApiAuth": ".auth", "ApiExposureError": ".auth", "check_exposure": ".auth", "create_api": ".app"}
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'runtime.api' has no attribute {name!r}")
-    value = getattr(importlib.import_module(home, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _HOMES, __all__)

@@ -13,9 +13,9 @@ from .lazy import lazy_exports
 if TYPE_CHECKING:
     from .config import RuntimeConfig, load_config
     from .errors import ConfigError, HandlerLoadError, WorkerhostError
-    from .host import create_app
-    from .server import serve
-    from .workers import Response
+    from .handlers.workers import Response
+    from .host.app import create_app
+    from .server.serve import serve
 
 __all__ = [
     "ConfigError",
@@ -31,12 +31,12 @@ __all__ = [
 _HOMES = {
     "ConfigError": ".errors",
     "HandlerLoadError": ".errors",
-    "Response": ".workers",
+    "Response": ".handlers.workers",
     "RuntimeConfig": ".config",
     "WorkerhostError": ".errors",
-    "create_app": ".host",
+    "create_app": ".host.app",
     "load_config": ".config",
-    "serve": ".server",
+    "serve": ".server.serve",
 }
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import runtime
-import runtime.workers
+import runtime.handlers.workers
 
 
 def test_runtime_all_lists_exactly_its_public_names() -> None:
@@ -12,4 +12,4 @@ def test_runtime_all_lists_exactly_its_public_names() -> None:
 
 
 def test_the_workers_module_has_what_cloudflare_scripts_import() -> None:
-    assert {"Response", "WorkerEntrypoint"} <= set(runtime.workers.__all__)
+    assert {"Response", "WorkerEntrypoint"} <= set(runtime.handlers.workers.__all__)

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from runtime.server import serve_asgi_app
+from runtime.server.serve import serve_asgi_app
 
 from ..procs import Server
 from ..settings import REPO

@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 from .base import Entry, EntryStream, KeyInfo, NamespaceInfo, NamespaceStorage, Store, Write
-from .sqlite import SqliteStore
+from .sqlite.store import SqliteStore
 
 __all__ = ["Entry", "EntryStream", "KeyInfo", "NamespaceInfo", "NamespaceStorage", "SqliteStore", "Store", "Write"]

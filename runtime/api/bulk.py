@@ -17,12 +17,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bindings.bulk_format import BulkItemError, key_name, pair
 from bindings.errors import KVError
 from bindings.limits import MAX_BULK_WRITE_BYTES, MAX_BULK_WRITE_PAIRS
 from bindings.service import BulkWrite, KVService
 from bindings.storage import Write
 
-from ..bulkformat import BulkItemError, key_name, pair
 from .body import parse_json, read_json, read_limited
 from .context import ApiContext
 from .envelope import CF_VALIDATION, ApiError, success

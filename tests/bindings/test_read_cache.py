@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from bindings import KVNamespace, ManualClock, SqliteStore
-from bindings.storage import KeyInfo, sqlite_cache, sqlite_namespace as engine
+from bindings.storage import KeyInfo
+from bindings.storage.sqlite import cache as sqlite_cache, namespace as engine
 
 from .conftest import TIME_NOW
 

@@ -15,8 +15,8 @@ import pytest
 
 from bindings import KVNamespace, ManualClock, NamespaceNotFoundError, SqliteStore, StorageError
 from bindings.errors import NamespaceLimitError, NamespaceTitleError, StorageFullError
-from bindings.storage import sqlite_namespace as engine
 from bindings.storage.base import Write
+from bindings.storage.sqlite import namespace as engine
 from bindings.sweeper import sweep_forever
 
 from .writer_proc import value_for

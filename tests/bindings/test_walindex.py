@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bindings import SqliteStore
-from bindings.storage.sqlite_walindex import HEADER_BYTES, WalIndex, header_is_valid
+from bindings.storage.sqlite.walindex import HEADER_BYTES, WalIndex, header_is_valid
 
 pytestmark = pytest.mark.anyio
 

@@ -67,7 +67,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from runtime.workers import MAX_REQUEST_BODY_BYTES
+from runtime.handlers.workers import MAX_REQUEST_BODY_BYTES
 from tests.support import DevServer, dev_server, eventually, write_files
 
 from .support import (

@@ -1,0 +1,150 @@
+"""Where a ``workerhost kv`` command works, found exactly as ``workerhost dev`` finds it.
+
+The persist directory comes from ``--persist-to``, then ``$WORKERHOST_PERSIST_TO``, then kv.yaml's
+``persist_to``, then ``.workerhost`` beside kv.yaml; kv.yaml from ``--config``, then
+``$WORKERHOST_CONFIG``, then ``./kv.yaml``. Without a kv.yaml (and none asked for by name) the
+command still works on ``--persist-to`` (default ``./.workerhost``) with ``--namespace-id``.
+
+A namespace is named by ``--binding`` (looked up in kv.yaml's workers), ``--namespace-id``, or, for
+commands that take a NAMESPACE argument, a title or an id. A namespace kv.yaml declares but that
+was never created (the server never ran) reads as empty and is created by the first write, as
+the host would create it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from bindings import SqliteStore, SystemClock
+from bindings.clock import Clock
+from bindings.service import KVService
+from bindings.storage.base import NamespaceInfo
+
+from ...config import DEFAULT_CONFIG_FILE, DEFAULT_PERSIST_TO, KVNamespaceConfig, RuntimeConfig, load_config
+from ...config.namespaces import ensure_namespace, find_declared
+from ...errors import UsageError
+
+__all__ = ["Session", "Target"]
+
+_NAMESPACE_HINT = "`workerhost kv namespace list` shows the namespaces there"
+
+
+@dataclass(frozen=True)
+class Target:
+    """The namespace a command works on: in the store (``info``), or declared in kv.yaml but not created yet."""
+
+    label: str  # how messages name it
+    info: NamespaceInfo | None
+    declared: KVNamespaceConfig | None = None
+
+    @property
+    def title(self) -> str:
+        if self.info is not None:
+            return self.info.title
+        assert self.declared is not None
+        return self.declared.title
+
+
+def _resolve_config(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[RuntimeConfig | None, Path]:
+    named = getattr(args, "config", None) or environ.get("WORKERHOST_CONFIG")
+    path = named or DEFAULT_CONFIG_FILE
+    persist_flag = getattr(args, "persist_to", None)
+    if not named and not Path(path).exists():
+        persist_to = persist_flag or environ.get("WORKERHOST_PERSIST_TO") or DEFAULT_PERSIST_TO
+        return None, Path(persist_to).absolute()
+    config = load_config(path, environ=environ, overrides={"persist_to": persist_flag})
+    return config, config.persist_to
+
+
+class Session:
+    """The store and config one command works with; ``close()`` it when done.
+
+    Args:
+        config: kv.yaml, or None when there is none.
+        persist_to: the persist directory.
+        clock: the time expirations are judged by.
+    """
+
+    def __init__(self, config: RuntimeConfig | None, persist_to: Path, clock: Clock | None = None) -> None:
+        self.config = config
+        self.persist_to = persist_to
+        self.clock: Clock = clock or SystemClock()
+        self.store = SqliteStore(persist_to)
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Session:
+        """Resolve ``--config`` and ``--persist-to`` (and their environment variables) as ``workerhost dev`` does."""
+        config, persist_to = _resolve_config(args, os.environ if environ is None else environ)
+        return cls(config, persist_to)
+
+    async def close(self) -> None:
+        await self.store.close()
+
+    # --- naming a namespace ----------------------------------------------------------------------
+
+    async def target(self, args: argparse.Namespace) -> Target:
+        """The namespace of ``--binding NAME`` or ``--namespace-id ID``."""
+        if args.binding is not None:
+            return await self._declared(self._binding(args.binding), f'binding "{args.binding}"')
+        namespace_id = args.namespace_id
+        info = await self.store.get_namespace(namespace_id)
+        if info is not None:
+            return Target(f'namespace "{info.title}"', info)
+        declared = self._declaration(lambda d: d.id == namespace_id)
+        if declared is not None:
+            return Target(f'namespace "{declared.title}"', None, declared)
+        raise UsageError(f'no namespace has the id "{namespace_id}" in {self.persist_to}; {_NAMESPACE_HINT}')
+
+    async def named(self, text: str) -> Target:
+        """The namespace a NAMESPACE argument names: an id, else a title."""
+        info = await self.store.get_namespace(text) or await self.store.find_namespace(text)
+        if info is not None:
+            return Target(f'namespace "{info.title}"', info)
+        declared = self._declaration(lambda d: text in (d.id, d.title))
+        if declared is not None:
+            return Target(f'namespace "{declared.title}"', None, declared)
+        raise UsageError(f'no namespace has the title or id "{text}" in {self.persist_to}; {_NAMESPACE_HINT}')
+
+    def _declaration(self, match: Callable[[KVNamespaceConfig], bool]) -> KVNamespaceConfig | None:
+        if self.config is None:
+            return None
+        return next((d for d in self.config.kv_namespaces if match(d)), None)
+
+    def _binding(self, name: str) -> KVNamespaceConfig:
+        config = self.config
+        if config is None:
+            raise UsageError(f"--binding {name} needs kv.yaml to look it up in; pass --config, or use --namespace-id")
+        uses = [(w.name, b) for w in config.workers for b in w.kv_namespaces if b.binding == name]
+        if not uses:
+            known = sorted({b.binding for w in config.workers for b in w.kv_namespaces})
+            listed = ", ".join(known) if known else "none"
+            raise UsageError(f'no worker in {config.source} has a KV binding "{name}"; bindings: {listed}')
+        titles = {b.title for _, b in uses}
+        if len(titles) > 1:
+            where = " and ".join(f'worker "{worker}" binds it to namespace "{b.title}"' for worker, b in uses)
+            raise UsageError(f'binding "{name}" is ambiguous: {where}; use --namespace-id to say which')
+        return next(d for d in config.kv_namespaces if d.title == uses[0][1].title)
+
+    async def _declared(self, declared: KVNamespaceConfig, label: str) -> Target:
+        info = await find_declared(self.store, declared)
+        return Target(f'{label} (namespace "{info.title if info else declared.title}")', info, declared)
+
+    # --- opening it ------------------------------------------------------------------------------
+
+    async def reader(self, target: Target) -> KVService | None:
+        """The namespace's KV service, or None if it is declared but not created yet (it reads as empty)."""
+        if target.info is None:
+            return None
+        return KVService(await self.store.namespace(target.info.id), self.clock)
+
+    async def writer(self, target: Target) -> KVService:
+        """The namespace's KV service, creating a declared namespace that does not exist yet."""
+        info = target.info
+        if info is None:
+            assert target.declared is not None
+            info = await ensure_namespace(self.store, target.declared)
+        return KVService(await self.store.namespace(info.id), self.clock)

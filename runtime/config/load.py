@@ -1,0 +1,225 @@
+"""The host's configuration: kv.yaml, .dev.vars, environment variables and CLI flags, validated eagerly.
+
+``load_config`` reads everything and checks it all before anything starts, so a typo is reported
+at once with the file, the line and the key path, e.g.
+``kv.yaml:12: workers[0].kv_namespaces[1].binding must be a string, got 3``. It imports no handler
+code: loading scripts is ``runtime.handlers.loader``'s job.
+
+Precedence for each setting: CLI flag, then environment variable, then kv.yaml, then default.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from ..errors import ConfigError
+from .model import (
+    DEFAULT_ACCOUNT_ID,
+    DEFAULT_CONFIG_FILE,
+    DEFAULT_HOST,
+    DEFAULT_PERSIST_TO,
+    DEFAULT_PORT,
+    DEFAULT_READ_TOKENS_ENV,
+    DEFAULT_TOKENS_ENV,
+    MAX_PROCESSES,
+    ApiConfig,
+    RuntimeConfig,
+    WorkerConfig,
+)
+from .schema import read_document
+from .secrets import DEV_VARS_FILE, Secrets, read_dev_vars
+from .yamlcache import ParseCache
+
+__all__ = ["SETTINGS", "Setting", "load_config", "reload_config"]
+
+@dataclass(frozen=True)
+class Setting:
+    """A setting of ``workerhost dev``: its CLI flag, environment variable, default and help."""
+
+    name: str
+    flag: str
+    env: str
+    default: Any
+    help: str
+
+
+SETTINGS = (
+    Setting("config", "--config", "WORKERHOST_CONFIG", DEFAULT_CONFIG_FILE, "the config file"),
+    Setting("host", "--host", "WORKERHOST_HOST", DEFAULT_HOST, "the address to listen on"),
+    Setting("port", "--port", "WORKERHOST_PORT", DEFAULT_PORT, "the port to listen on (0 picks a free one)"),
+    Setting(
+        "persist_to",
+        "--persist-to",
+        "WORKERHOST_PERSIST_TO",
+        None,
+        f"where KV data lives (default: kv.yaml's persist_to, else {DEFAULT_PERSIST_TO} beside kv.yaml)",
+    ),
+    Setting(
+        "processes",
+        "--workers",
+        "WORKERHOST_WORKERS",
+        1,
+        "serve with this many processes sharing the port and the KV data (more than 1 turns hot reload off)",
+    ),
+    Setting("no_reload", "--no-reload", "WORKERHOST_NO_RELOAD", False, "do not watch files and hot-reload"),
+    Setting(
+        "max_db_pages",
+        "--max-db-pages",
+        "WORKERHOST_MAX_DB_PAGES",
+        None,
+        "cap each KV database file at this many 4 KiB pages, to see how handlers cope with a full disk",
+    ),
+)
+_SETTINGS = {setting.name: setting for setting in SETTINGS}
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    parse_cache: ParseCache | None = None,
+) -> RuntimeConfig:
+    """Read and validate kv.yaml (plus ``.dev.vars`` beside it, and the environment).
+
+    Args:
+        path: the config file; by default ``overrides["config"]``, then ``$WORKERHOST_CONFIG``, then ``kv.yaml``.
+        environ: the environment to read ``WORKERHOST_*`` settings and API tokens from (default ``os.environ``).
+        overrides: CLI flags by setting name (``host``, ``port``, ``persist_to``, ``processes``, ``no_reload``,
+            ``config``); a value of None means the flag was not given.
+        parse_cache: where parsed kv.yaml documents are kept (``workerhost dev`` passes one, so an
+            unchanged file loads without PyYAML); reloads of the returned config use it too.
+
+    Raises:
+        ConfigError: naming the file, the line and the key path of the first problem found.
+    """
+    environ = os.environ if environ is None else environ
+    overrides = {key: value for key, value in (overrides or {}).items() if value is not None}
+    if path is None:
+        path = _resolve("config", overrides, environ)
+    source = os.fspath(path)
+    return _load(Path(source).absolute(), source, environ, overrides, parse_cache)
+
+
+def reload_config(config: RuntimeConfig) -> RuntimeConfig:
+    """Read kv.yaml and .dev.vars again, with the environment and CLI flags ``config`` was loaded with."""
+    return _load(config.path, config.source, config.environ, config.overrides, config.parse_cache)
+
+
+def _load(
+    path: Path, source: str, environ: Mapping[str, str], overrides: Mapping[str, Any], cache: ParseCache | None
+) -> RuntimeConfig:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{source}: not found (looked for {path}); pass --config or set WORKERHOST_CONFIG") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{source}: cannot be read: {exc}") from None
+
+    document = read_document(text, source, path.parent, cache)
+    secrets = read_dev_vars(path.parent / DEV_VARS_FILE, _sibling_display(source, DEV_VARS_FILE))
+    workers = _apply_secrets(document.workers, secrets, source)
+    return RuntimeConfig(
+        path=path,
+        source=source,
+        account_id=document.account_id or DEFAULT_ACCOUNT_ID,
+        persist_to=_persist_to(document.persist_to, path.parent, overrides, environ),
+        kv_namespaces=document.kv_namespaces,
+        workers=workers,
+        api=_api(document.tokens_env, document.read_tokens_env, environ),
+        secrets=secrets,
+        host=str(_resolve("host", overrides, environ)),
+        port=_port(_resolve("port", overrides, environ)),
+        processes=_processes(_resolve("processes", overrides, environ)),
+        reload=not _flag(_resolve("no_reload", overrides, environ), _SETTINGS["no_reload"].env),
+        max_db_pages=_max_db_pages(_resolve("max_db_pages", overrides, environ)),
+        environ=environ,
+        overrides=MappingProxyType(dict(overrides)),
+        parse_cache=cache,
+    )
+
+
+def _resolve(name: str, overrides: Mapping[str, Any], environ: Mapping[str, str]) -> Any:
+    setting = _SETTINGS[name]
+    if name in overrides:
+        return overrides[name]
+    if setting.env in environ:
+        return environ[setting.env]
+    return setting.default
+
+
+def _persist_to(from_file: str | None, base: Path, overrides: Mapping[str, Any], environ: Mapping[str, str]) -> Path:
+    # Flags and environment variables are relative to the working directory; kv.yaml's value to kv.yaml.
+    chosen = _resolve("persist_to", overrides, environ)
+    if chosen is not None:
+        return Path(chosen).absolute()
+    return (base / (from_file or DEFAULT_PERSIST_TO)).absolute()
+
+
+def _port(value: Any) -> int:
+    text = str(value).strip()
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise ConfigError(f"port must be a number from 0 to 65535, got {value!r}")
+    return int(text)
+
+
+def _processes(value: Any) -> int:
+    text = str(value).strip()
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PROCESSES:
+        raise ConfigError(f"--workers must be a number from 1 to {MAX_PROCESSES}, got {value!r}")
+    return int(text)
+
+
+def _max_db_pages(value: Any) -> int | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text.isdigit() or int(text) < 1:
+        env = _SETTINGS["max_db_pages"].env
+        raise ConfigError(f"{env} must be a whole number of pages (at least 1), got {value!r}")
+    return int(text)
+
+
+def _flag(value: Any, env: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{env} must be true or false (1/0, yes/no, on/off), got {value!r}")
+
+
+def _api(tokens_env: str | None, read_tokens_env: str | None, environ: Mapping[str, str]) -> ApiConfig:
+    tokens_env = tokens_env or DEFAULT_TOKENS_ENV
+    read_tokens_env = read_tokens_env or DEFAULT_READ_TOKENS_ENV
+    tokens = _tokens(environ.get(tokens_env, ""))
+    return ApiConfig(tokens_env, read_tokens_env, tokens, _tokens(environ.get(read_tokens_env, "")) - tokens)
+
+
+def _tokens(text: str) -> frozenset[str]:
+    return frozenset(token.strip() for token in text.split(",") if token.strip())
+
+
+def _sibling_display(source: str, name: str) -> str:
+    parent = os.path.dirname(source)
+    return os.path.join(parent, name) if parent else name
+
+
+def _apply_secrets(workers: tuple[WorkerConfig, ...], secrets: Secrets, source: str) -> tuple[WorkerConfig, ...]:
+    # A secret may override a var of the same name (as wrangler's .dev.vars does) but not a KV binding.
+    for worker in workers:
+        for binding in worker.kv_namespaces:
+            if binding.binding in secrets:
+                raise ConfigError(
+                    f"{secrets.source}:{secrets.lines[binding.binding]}: {binding.binding} is also the KV binding "
+                    f'of worker "{worker.name}" ({source}:{binding.line}); expected secret names that differ '
+                    "from binding names"
+                )
+    return workers

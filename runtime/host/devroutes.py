@@ -1,0 +1,146 @@
+"""The host's own dev routes, under ``/__workerhost/``, plus wrangler's ``/__scheduled``.
+
+- ``GET /__workerhost/status``: the version serving, its workers, routes and bindings, and the last
+  reload error (until a reload succeeds).
+- ``/__workerhost/scheduled?worker=NAME&cron=...``: run a worker's scheduled handler now, as
+  ``wrangler dev --test-scheduled`` does; ``/__scheduled?cron=...`` is wrangler's own spelling.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from .pages import not_found_page, wants_html
+from .scheduler import fire_scheduled
+
+if TYPE_CHECKING:
+    from .app import Host
+    from .versions import LoadedWorker, Version
+
+__all__ = ["dev_routes", "not_found", "status_payload"]
+
+_METHODS = ["GET", "POST"]
+_DEFAULT_CRON = "* * * * *"
+
+
+def dev_routes() -> list[Route]:
+    return [
+        Route("/__workerhost/status", _status, methods=["GET"]),
+        Route("/__workerhost/scheduled", _scheduled, methods=_METHODS),
+        Route("/__scheduled", _wrangler_scheduled, methods=_METHODS),
+    ]
+
+
+def _host(request: Request) -> Host:
+    return request.app.state.host  # type: ignore[no-any-return]
+
+
+def _iso(timestamp: float | None) -> str | None:
+    return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds")
+
+
+def status_payload(host: Host) -> dict[str, Any]:
+    """What ``/__workerhost/status`` answers (secret values never appear, only their names)."""
+    version = host.version
+    failure = host.reload_failure
+    return {
+        "version": None if version is None else version.number,
+        "loaded_at": None if version is None else _iso(version.loaded_at),
+        "config": str(host.config.path),
+        "persist_to": str(host.config.persist_to),
+        "reload": {
+            "enabled": host.config.reload,
+            "reloads": host.reloads,
+            "error": None if failure is None else failure.message,
+            "error_at": None if failure is None else _iso(failure.at),
+        },
+        "workers": [] if version is None else [_worker_status(w) for w in version.workers.values()],
+        "in_flight": 0 if version is None else version.in_flight,
+        "pending_wait_until": 0 if version is None else version.pending,
+    }
+
+
+def _worker_status(worker: LoadedWorker) -> dict[str, Any]:
+    config = worker.config
+    bindings: list[dict[str, Any]] = [
+        {"name": name, "type": "kv_namespace", "namespace_id": info.id, "title": info.title}
+        for name, info in worker.namespaces.items()
+    ]
+    secrets = worker.version.config.secrets
+    bindings += [{"name": name, "type": "var"} for name in config.vars if name not in secrets]
+    bindings += [{"name": name, "type": "secret"} for name in secrets]
+    return {
+        "name": worker.name,
+        "script": config.script_display,
+        "shape": worker.shape,
+        "routes": list(config.routes),
+        "bindings": bindings,
+        "crons": list(config.crons),
+    }
+
+
+async def _status(request: Request) -> Response:
+    return JSONResponse(status_payload(_host(request)))
+
+
+def _pick_worker(version: Version | None, name: str | None) -> LoadedWorker | str:
+    if version is None:
+        return "no version is loaded"
+    candidates = [w for w in version.workers.values() if w.scheduled is not None]
+    if name is not None:
+        worker = version.workers.get(name)
+        if worker is None:
+            return f'no worker is called "{name}"; workers: {", ".join(version.workers) or "none"}'
+        return worker if worker.scheduled is not None else f'worker "{name}" has no scheduled handler'
+    if len(candidates) == 1:
+        return candidates[0]
+    names = ", ".join(w.name for w in candidates) or "none"
+    return f"pass ?worker=NAME to say which worker's scheduled handler to run (workers with one: {names})"
+
+
+async def _run(request: Request) -> tuple[int, dict[str, Any]]:
+    host = _host(request)
+    picked = _pick_worker(host.version, request.query_params.get("worker"))
+    if isinstance(picked, str):
+        return 400, {"outcome": "error", "error": picked}
+    cron = request.query_params.get("cron") or (picked.config.crons[0] if picked.config.crons else _DEFAULT_CRON)
+    when_ms = request.query_params.get("time")
+    when = float(when_ms) / 1000 if when_ms and when_ms.replace(".", "", 1).isdigit() else host.clock.now()
+    ok = await fire_scheduled(picked, cron, when)
+    outcome = {
+        "worker": picked.name,
+        "cron": cron,
+        "scheduled_time": when * 1000,
+        "outcome": "ok" if ok else "exception",
+    }
+    if not ok:
+        outcome["error"] = "the scheduled handler raised; the traceback is in the server log"
+    return (200 if ok else 500), outcome
+
+
+async def _scheduled(request: Request) -> Response:
+    status, outcome = await _run(request)
+    return JSONResponse(outcome, status)
+
+
+async def _wrangler_scheduled(request: Request) -> Response:
+    status, outcome = await _run(request)
+    if status == 200:
+        return PlainTextResponse("Ran scheduled event")
+    return PlainTextResponse(outcome.get("error", "scheduled handler failed"), status)
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    """The 404 for anything no route matches, listing the worker routes."""
+    if isinstance(exc, HTTPException) and exc.status_code != 404:
+        return PlainTextResponse(exc.detail, exc.status_code)
+    version = _host(request).version
+    workers = [] if version is None else version.workers.values()
+    routes = [(route, worker.name) for worker in workers for route in worker.config.routes]
+    return not_found_page(request.method, request.url.path, routes, wants_html(request.scope))

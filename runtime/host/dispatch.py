@@ -1,0 +1,105 @@
+"""The per-request path: call a worker's handler, send what it returns, log one line.
+
+This runs on every request and is benchmarked against a bare Starlette app, so it allocates only
+the request, the ``ctx`` and whatever the handler builds; ``env`` is shared per version. Handler
+failures become a 500 (a traceback page in dev) and never reach the server: an exception, a
+``sys.exit()``, a return value that is not a Response, or a Response that fails while it is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Coroutine
+from time import perf_counter
+from typing import Any
+
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from ..errors import HANDLER_FAILURES
+from ..handlers.ctx import ExecutionContext, ScheduledController
+from ..handlers.tracebacks import format_user_traceback
+from ..handlers.workers import HandlerRequest, RequestBodyTooLargeError
+from .accesslog import request_log
+from .pages import bad_return_message, bad_return_page, error_page, too_large_page, wants_html
+from .versions import LoadedWorker
+
+__all__ = ["dispatch", "log_request", "run_scheduled"]
+
+logger = logging.getLogger("workerhost")
+
+
+log_request = request_log.log  # one line per request: method, path, status, time taken
+
+
+async def dispatch(worker: LoadedWorker, scope: Scope, receive: Receive, send: Send, debug: bool) -> None:
+    """Serve one HTTP request with ``worker``'s fetch handler."""
+    started = perf_counter()
+    version = worker.version
+    ctx = ExecutionContext()
+    version.enter()
+    status = 500
+    try:
+        try:
+            response = await worker.fetch(HandlerRequest(scope, receive, send), worker.env, ctx)
+            if not isinstance(response, Response):
+                response = _bad_return(worker, response, scope)
+        except HANDLER_FAILURES as exc:
+            response = _failed(worker, exc, scope, debug)
+        status = response.status_code
+        try:
+            await response(scope, receive, send)
+        except ClientDisconnect:
+            pass  # the client went away mid-response: nobody is left to tell
+        except Exception as exc:
+            status = 500
+            await _send_failed(worker, exc, scope, receive, send, debug)
+    finally:
+        version.leave(ctx, worker)
+        log_request(scope["method"], scope["path"], status, started)
+
+
+def _failed(worker: LoadedWorker, exc: BaseException, scope: Scope, debug: bool) -> Response:
+    if isinstance(exc, RequestBodyTooLargeError):
+        return too_large_page(str(exc), wants_html(scope))
+    method, path = scope["method"], scope["path"]
+    trace = format_user_traceback(exc).rstrip()
+    logger.error("%s", worker.redact(f"{worker.name}: {method} {path} raised {type(exc).__name__}\n{trace}"))
+    return error_page(worker.name, method, path, exc, worker.redact, debug, wants_html(scope))
+
+
+async def _send_failed(
+    worker: LoadedWorker, exc: Exception, scope: Scope, receive: Receive, send: Send, debug: bool
+) -> None:
+    # The handler returned a Response whose sending failed (a body iterator that raises, a bad status).
+    # Before anything was sent the client still gets the 500 page; after, the server closes the connection.
+    method, path = scope["method"], scope["path"]
+    trace = format_user_traceback(exc).rstrip()
+    message = f"{worker.name}: {method} {path}: sending its response raised {type(exc).__name__}\n{trace}"
+    logger.error("%s", worker.redact(message))
+    page = error_page(worker.name, method, path, exc, worker.redact, debug, wants_html(scope))
+    try:
+        await page(scope, receive, send)
+    except Exception:
+        pass  # the response had started: the server ends the connection
+
+
+def _bad_return(worker: LoadedWorker, value: Any, scope: Scope) -> Response:
+    if isinstance(value, Coroutine):
+        value.close()  # a forgotten await; closing it avoids a second, confusing "never awaited" warning
+    logger.error("%s: %s", worker.name, worker.redact(bad_return_message(worker.name, value)))
+    return bad_return_page(worker.name, value, worker.redact, wants_html(scope))
+
+
+async def run_scheduled(worker: LoadedWorker, cron: str, scheduled_time_ms: float) -> None:
+    """Run ``worker``'s scheduled handler once; exceptions propagate to the caller."""
+    if worker.scheduled is None:
+        raise LookupError(f'worker "{worker.name}" has no scheduled handler')
+    version = worker.version
+    ctx = ExecutionContext()
+    version.enter()
+    try:
+        await worker.scheduled(ScheduledController(cron, scheduled_time_ms), worker.env, ctx)
+    finally:
+        version.leave(ctx, worker)

@@ -1,0 +1,188 @@
+"""The pytest plugin for users' tests: the workers of their kv.yaml, in-process, on fresh storage per test.
+
+Installing workerhost registers it (entry point ``pytest11``: ``workerhost = "runtime.testing"``).
+It is inert until a test asks for one of its fixtures: importing it imports nothing but pytest.
+
+Fixtures (each one per test, so nothing is shared between tests, with or without pytest-xdist):
+
+    workerhost_config_path   kv.yaml: ``--workerhost-config FILE``, else ini ``workerhost_config``
+                             (relative to the ini file), else ``kv.yaml`` in the rootdir
+    workerhost_config        that config, with KV data in a fresh temporary directory and no file watching
+    workerhost_clock         the ``ManualClock`` KV expiry (and ``scheduled_time``) is judged by
+    workerhost_app           the host app built from them (not started), for your own client
+    workerhost               the host running, for sync tests: ``.client`` (httpx.Client), ``.kv()``,
+                             ``.env()``, ``.advance()``, ``.wait_until()``, ``.scheduled()``, ``.reset()``
+    workerhost_client        ``workerhost.client``
+    workerhost_async         the same on the test's event loop, for ``@pytest.mark.anyio`` tests; its
+                             helpers are awaited and ``.client`` is an httpx.AsyncClient
+    workerhost_async_client  ``workerhost_async.client``
+
+Cron triggers do not fire on their own in tests: ``scheduled()`` runs a scheduled handler when the
+test says so. See ``runtime.harness`` for the helpers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import pytest
+
+if TYPE_CHECKING:
+    import httpx
+
+    from bindings import ManualClock, Store
+
+    from ..config import RuntimeConfig
+    from ..host.app import HostApp
+    from .harness import AsyncWorkerhost, Workerhost
+
+__all__ = [
+    "workerhost",
+    "workerhost_app",
+    "workerhost_async",
+    "workerhost_async_client",
+    "workerhost_client",
+    "workerhost_clock",
+    "workerhost_config",
+    "workerhost_config_path",
+]
+
+DEFAULT_CONFIG = "kv.yaml"
+_STARTED = "workerhost_started"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("workerhost")
+    group.addoption(
+        "--workerhost-config",
+        metavar="FILE",
+        dest="workerhost_config",
+        help="the kv.yaml the workerhost fixtures load (default: ini workerhost_config, else kv.yaml in the rootdir)",
+    )
+    parser.addini("workerhost_config", "the kv.yaml the workerhost fixtures load, relative to this ini file")
+
+
+def _fail_setup(exc: Exception) -> NoReturn:
+    pytest.fail(f"workerhost: {exc}", pytrace=False)
+
+
+@pytest.fixture
+def workerhost_config_path(pytestconfig: pytest.Config) -> Path:
+    """The kv.yaml the host is built from."""
+    option = pytestconfig.getoption("workerhost_config")
+    if option:
+        return (pytestconfig.invocation_params.dir / option).absolute()
+    ini = pytestconfig.getini("workerhost_config")
+    base = pytestconfig.inipath.parent if ini and pytestconfig.inipath else pytestconfig.rootpath
+    return (base / (ini or DEFAULT_CONFIG)).absolute()
+
+
+@pytest.fixture
+def workerhost_config(workerhost_config_path: Path, tmp_path_factory: pytest.TempPathFactory) -> RuntimeConfig:
+    """kv.yaml, loaded and checked, with KV data in a directory of this test's own and no file watching."""
+    from ..config import load_config
+    from ..errors import WorkerhostError
+
+    try:
+        config = load_config(workerhost_config_path)
+    except WorkerhostError as exc:
+        problem = exc
+    else:
+        return dataclasses.replace(config, persist_to=tmp_path_factory.mktemp("workerhost"), reload=False)
+    _fail_setup(problem)  # outside the except clause, so the report is the one line, not a chain
+
+
+@pytest.fixture
+def workerhost_clock() -> ManualClock:
+    """The clock KV expiry is judged by; it starts at the current time and moves only with ``advance()``."""
+    from bindings import ManualClock
+
+    return ManualClock()
+
+
+def _close(store: Store) -> None:
+    # On a thread of its own: the test's event loop (if any) belongs to the test, not to this teardown.
+    import asyncio
+
+    thread = threading.Thread(target=asyncio.run, args=(store.close(),), name="workerhost-close-store")
+    thread.start()
+    thread.join()
+
+
+@pytest.fixture
+def workerhost_app(workerhost_config: RuntimeConfig, workerhost_clock: ManualClock) -> Iterator[HostApp]:
+    """The host app on this test's store and clock, not started (the harness fixtures start it)."""
+    from bindings import SqliteStore
+
+    from ..host.app import create_app
+
+    store = SqliteStore(workerhost_config.persist_to)
+    app = create_app(workerhost_config, store=store, clock=workerhost_clock, debug=True, crons=False)
+    try:
+        yield app
+    finally:
+        _close(store)
+
+
+def _claim(app: HostApp, fixture: str) -> None:
+    started = getattr(app.state, _STARTED, None)
+    if started is not None:
+        pytest.fail(f"workerhost: a test can use {started} or {fixture}, not both", pytrace=False)
+    setattr(app.state, _STARTED, fixture)
+
+
+@pytest.fixture
+def workerhost(workerhost_app: HostApp, workerhost_clock: ManualClock) -> Iterator[Workerhost]:
+    """The host running on a background event loop, with a sync client and blocking helpers."""
+    from ..errors import WorkerhostError
+    from .harness import running
+
+    _claim(workerhost_app, "workerhost")
+    try:
+        with running(workerhost_app, workerhost_clock) as harness:
+            yield harness
+            return
+    except WorkerhostError as exc:  # kv.yaml names a handler that does not load
+        problem = exc
+    _fail_setup(problem)
+
+
+@pytest.fixture
+def workerhost_client(workerhost: Workerhost) -> httpx.Client:
+    """An httpx.Client against the running host (``base_url`` http://testserver)."""
+    return workerhost.client
+
+
+@pytest.fixture
+async def workerhost_async(
+    workerhost_app: HostApp, workerhost_clock: ManualClock, anyio_backend: Any
+) -> AsyncIterator[AsyncWorkerhost]:
+    """The host running on the test's event loop (anyio, asyncio backend), with an async client."""
+    from ..errors import WorkerhostError
+    from .harness import running_async
+
+    backend = anyio_backend if isinstance(anyio_backend, str) else anyio_backend[0]
+    if backend != "asyncio":
+        pytest.fail(
+            f'workerhost: workerhost_async runs on asyncio, not {backend}; add a fixture "anyio_backend" '
+            'returning "asyncio" to conftest.py',
+            pytrace=False,
+        )
+    _claim(workerhost_app, "workerhost_async")
+    try:
+        async with running_async(workerhost_app, workerhost_clock) as harness:
+            yield harness
+            return
+    except WorkerhostError as exc:
+        problem = exc
+    _fail_setup(problem)
+
+
+@pytest.fixture
+def workerhost_async_client(workerhost_async: AsyncWorkerhost) -> httpx.AsyncClient:
+    """An httpx.AsyncClient against the host running on the test's event loop."""
+    return workerhost_async.client

@@ -1,0 +1,100 @@
+"""``request.url`` of handler requests is exactly Starlette's URL, for ordinary and odd requests alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings, strategies as st
+from starlette.datastructures import URL
+
+from runtime.handlers.requesturl import request_url
+from runtime.handlers.workers import HandlerRequest
+
+paths = st.one_of(
+    st.sampled_from(["/", "/read", "/a/b/", "//double", "", "no-slash", "/é/ü", "/a b", "/%3F", "/q?x", "/h#f"]),
+    st.text(alphabet="/ab?#\\\t\r\n é%;:@=&+", max_size=12),
+)
+hosts = st.one_of(
+    st.none(),
+    st.sampled_from(
+        ["127.0.0.1:8787", "localhost", "example.test", "a.b:99999", "x:000080", "[::1]:8787", "Ex-Ample.TEST:80"]
+    ),
+    st.text(alphabet="ab.-:[]@_0123456789", max_size=10),
+)
+queries = st.one_of(
+    st.sampled_from([b"", b"a=1", b"a=1&b=%20", b"x#y", b"\xc3\xa9=1", b"t=\t"]),
+    st.binary(max_size=6).filter(lambda raw: _decodes(raw)),
+)
+
+
+def _decodes(raw: bytes) -> bool:
+    try:
+        raw.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _scope(path: str, host: str | None, query: bytes, scheme: str = "http") -> dict[str, Any]:
+    headers = [(b"user-agent", b"test")]
+    if host is not None:
+        headers.insert(0, (b"host", host.encode("latin-1")))
+    return {
+        "type": "http",
+        "scheme": scheme,
+        "server": ("127.0.0.1", 8787),
+        "path": path,
+        "query_string": query,
+        "headers": headers,
+        "method": "GET",
+    }
+
+
+def _same(ours: URL, theirs: URL) -> None:
+    assert str(ours) == str(theirs)
+    try:
+        expected = theirs.components
+    except ValueError as exc:  # urlsplit refuses some hosts: ours must refuse them the same way
+        try:
+            _ = ours.components
+        except ValueError as ours_exc:
+            assert str(ours_exc) == str(exc)
+            return
+        raise AssertionError(f"{theirs} does not split, but ours did") from None
+    assert ours.components == expected
+    assert (ours.path, ours.query, ours.netloc, ours.scheme, ours.port) == (
+        theirs.path,
+        theirs.query,
+        theirs.netloc,
+        theirs.scheme,
+        theirs.port,
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(paths, hosts, queries, st.sampled_from(["http", "https", "HTTP"]))
+def test_request_url_equals_starlettes(path: str, host: str | None, query: bytes, scheme: str) -> None:
+    scope = _scope(path, host, query, scheme)
+    try:
+        theirs = URL(scope=scope)
+    except Exception as exc:  # e.g. an unknown scheme with no Host header: ours fails alike
+        try:
+            request_url(scope)
+        except Exception as ours_exc:
+            assert (type(ours_exc), str(ours_exc)) == (type(exc), str(exc))
+            return
+        raise AssertionError(f"Starlette raised {exc!r}, ours did not") from None
+    _same(request_url(scope), theirs)
+
+
+def test_an_ordinary_request_url_is_built_without_parsing() -> None:
+    url = request_url(_scope("/read", "127.0.0.1:8787", b"a=1"))
+    assert str(url) == "http://127.0.0.1:8787/read?a=1"
+    assert url.path == "/read" and url.query == "a=1" and url.port == 8787
+    assert url.replace(path="/other") == URL("http://127.0.0.1:8787/other?a=1")
+
+
+def test_handler_requests_use_it_and_keep_it() -> None:
+    request = HandlerRequest(_scope("/x", "example.test", b""))
+    assert request.url is request.url
+    assert str(request.url) == "http://example.test/x"

@@ -1,22 +1,15 @@
-"""The host: a Starlette app that routes requests to workers and keeps their code current.
+"""The host's ASGI app: worker routes first, then the REST API, then the host's own routes.
 
 ``create_app(config)`` builds it. Worker routes are dispatched by a thin ASGI layer in front of
 Starlette (a dict lookup plus a few prefix checks, compiled per version); only the host's own routes
 (``/__workerhost/...``, ``/__scheduled``, the REST API mounted through ``extra_routes``) and the 404
-go through Starlette's router. The lifespan opens the store, creates the declared namespaces, loads
-the workers and starts the expiry sweep, the cron scheduler, the file watcher and the watchdog that
-reports handler code blocking the event loop.
+go through Starlette's router. The lifespan starts and stops the ``Host`` (``state.py``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import itertools
-import logging
-import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
@@ -24,219 +17,23 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bindings import SqliteStore, SystemClock
 from bindings.clock import Clock
 from bindings.storage.base import Store
 
-from ..config import RuntimeConfig, reload_config
-from .accesslog import request_log
+from ..config import RuntimeConfig
+from ..config.routes import RESERVED_PREFIXES
+from .devroutes import dev_routes, not_found
+from .dispatch import dispatch, log_request
+from .reload import ChangeSource
+from .state import Host
 
 if TYPE_CHECKING:
     from ..api import ApiAuth
-from ..config.routes import RESERVED_PREFIXES
-from ..config.secrets import redactor
-from ..errors import WorkerhostError
-from .devroutes import dev_routes, not_found
-from .dispatch import dispatch, log_request
-from .reload import ChangeSource, Reloader, WatchfilesSource, watch_targets
-from .scheduler import Scheduler
-from .versions import Version, build_version
-from .watchdog import LoopWatchdog
 
-__all__ = ["API_PREFIX", "Host", "HostApp", "ReloadFailure", "api_auth", "create_app"]
-
-logger = logging.getLogger("workerhost")
-SHUTDOWN_GRACE = 30.0  # seconds wait_until work gets at shutdown, as Cloudflare gives after a response
-
-
-@dataclass(frozen=True)
-class ReloadFailure:
-    """Why the last reload failed; shown at /__workerhost/status until a reload succeeds."""
-
-    message: str
-    at: float
-
-
-class Host:
-    """The running state behind the app: store, clock, current version, watcher, scheduler.
-
-    Args:
-        config: the validated config.
-        store: the KV store; by default a ``SqliteStore`` at ``config.persist_to``, opened at start
-            and closed at stop. An injected store is left open.
-        clock: where KV and cron get the time; ``SystemClock`` by default.
-        change_source: where file changes come from when ``config.reload`` is on; watchfiles by default.
-        debug: show tracebacks on handler errors (dev); otherwise a plain 500.
-        crons: run cron triggers when they come due; off, scheduled handlers run only when asked
-            (``/__scheduled``, the pytest plugin), so a test that moves the clock sees no surprise runs.
-    """
-
-    def __init__(
-        self,
-        config: RuntimeConfig,
-        *,
-        store: Store | None = None,
-        clock: Clock | None = None,
-        change_source: ChangeSource | None = None,
-        debug: bool = True,
-        crons: bool = True,
-    ) -> None:
-        self.config = config
-        self.clock: Clock = clock or SystemClock()
-        self.debug = debug
-        self.crons = crons
-        self.version: Version | None = None
-        self.reload_failure: ReloadFailure | None = None
-        self.reloads = 0
-        self.started = False
-        self._store = store
-        self._owns_store = store is None
-        self._change_source = change_source
-        self._numbers = itertools.count(1)
-        self._reloader: Reloader | None = None
-        self._scheduler = Scheduler(lambda: self.version, self.clock)
-        self._tasks: list[asyncio.Task[Any]] = []
-        self._reload_task: asyncio.Task[Any] | None = None
-        self._retiring: set[asyncio.Task[Any]] = set()
-        self.watchdog = LoopWatchdog()
-
-    @property
-    def store(self) -> Store:
-        if self._store is None:
-            self._store = SqliteStore(self.config.persist_to, max_pages=self.config.max_db_pages)
-        return self._store
-
-    @property
-    def scheduler(self) -> Scheduler:
-        return self._scheduler
-
-    # --- lifecycle -------------------------------------------------------------------------------
-
-    async def start(self) -> None:
-        """Load the workers and start the background tasks; raises WorkerhostError if the config cannot load."""
-        if self.started:
-            return
-        from bindings.sweeper import sweep_forever
-
-        try:
-            self.version = await build_version(next(self._numbers), self.config, self.store, self.clock)
-        except BaseException:
-            await self._close_store()
-            raise
-        self.started = True
-        request_log.redact = _log_redactor(self.config)
-        self.watchdog.start()
-        self._tasks.append(asyncio.ensure_future(sweep_forever(self.store, self.clock)))
-        if self.crons:
-            self._tasks.append(asyncio.ensure_future(self._scheduler.run()))
-        if self.config.reload or self._change_source is not None:
-            self._reloader = Reloader(
-                self._change_source or WatchfilesSource(), lambda: watch_targets(self.config), self.reload
-            )
-            self._reload_task = asyncio.ensure_future(self._reloader.run())
-
-    async def stop(self) -> None:
-        """Stop watching and scheduling, let wait_until work finish (within a grace period), close the store."""
-        if not self.started:
-            return
-        self.started = False
-        await self._stop_reloader()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks.clear()
-        await self._scheduler.wait()
-        if self._retiring:
-            await asyncio.gather(*self._retiring, return_exceptions=True)
-        if self.version is not None:
-            await self.version.retire(SHUTDOWN_GRACE)
-        self.watchdog.stop()
-        await self._close_store()
-
-    async def _stop_reloader(self) -> None:
-        # Stopping through the watcher's stop event lets its thread exit cleanly; cancel only as a fallback.
-        if self._reloader is None or self._reload_task is None:
-            return
-        self._reloader.stop()
-        try:
-            await asyncio.wait_for(asyncio.shield(self._reload_task), 1.0)
-        except TimeoutError:
-            logger.debug("the file watcher did not stop within 1s; cancelling it")
-            self._reload_task.cancel()
-            await asyncio.gather(self._reload_task, return_exceptions=True)
-        except Exception:
-            logger.exception("the file watcher failed")
-        self._reloader = self._reload_task = None
-
-    async def _close_store(self) -> None:
-        if self._owns_store and self._store is not None:
-            store, self._store = self._store, None
-            await store.close()
-
-    async def drain(self) -> None:
-        """Wait for all wait_until work started so far, in every version (for tests)."""
-        await self._scheduler.wait()
-        if self.version is not None:
-            await self.version.drain()
-
-    # --- reload ----------------------------------------------------------------------------------
-
-    async def reload(self, changed: set[str] | None = None) -> bool:
-        """Re-read the config, load fresh modules and swap them in; on failure keep the current version."""
-        started = perf_counter()
-        try:
-            config = reload_config(self.config)
-            config = self._keep_fixed_settings(config)
-            version = await build_version(next(self._numbers), config, self.store, self.clock)
-        except WorkerhostError as exc:
-            return self._failed(str(exc))
-        except Exception as exc:  # a bug of ours or a storage failure: report it, keep serving
-            logger.exception("reload failed unexpectedly")
-            return self._failed(f"{type(exc).__name__}: {exc}")
-        old, self.version, self.config = self.version, version, config  # the swap: one reference
-        request_log.redact = _log_redactor(config)
-        self.reloads += 1
-        if self.reload_failure is not None:
-            logger.info("reload succeeded; the previous error is fixed")
-        self.reload_failure = None
-        logger.info("reloaded: version %d serving (%.0fms)", version.number, (perf_counter() - started) * 1000)
-        if old is not None:
-            task = asyncio.ensure_future(old.retire(SHUTDOWN_GRACE))
-            self._retiring.add(task)
-            task.add_done_callback(self._retiring.discard)
-        return True
-
-    def _failed(self, message: str) -> bool:
-        self.reload_failure = ReloadFailure(message, time.time())
-        logger.error(
-            "reload failed; still serving version %s:\n%s", self.version.number if self.version else "-", message
-        )
-        return False
-
-    def _keep_fixed_settings(self, config: RuntimeConfig) -> RuntimeConfig:
-        # The store and the listening socket are open; changing them needs a restart.
-        from dataclasses import replace
-
-        for name in ("persist_to", "account_id"):
-            if getattr(config, name) != getattr(self.config, name):
-                logger.warning("%s changed in %s; restart workerhost dev to use it", name, config.source)
-        return replace(
-            config,
-            persist_to=self.config.persist_to,
-            account_id=self.config.account_id,
-            host=self.config.host,
-            port=self.config.port,
-            reload=self.config.reload,
-            max_db_pages=self.config.max_db_pages,
-        )
+__all__ = ["API_PREFIX", "Host", "HostApp", "api_auth", "create_app"]
 
 
 API_PREFIX = "/client/v4"
-
-
-def _log_redactor(config: RuntimeConfig) -> Callable[[str], str] | None:
-    # The request log shows paths, and a path may hold a secret (a webhook URL) or an API token.
-    return redactor([*config.secrets.values(), *config.api.tokens, *config.api.read_tokens])
 
 
 class HostApp(Starlette):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..host.app import Host
+    from ..host.state import Host
     from ..host.versions import LoadedWorker
 
 __all__ = ["render_banner"]

@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 
     from ..config import RuntimeConfig
     from ..handlers.env import Env
-    from ..host.app import Host, HostApp
+    from ..host.app import HostApp
+    from ..host.state import Host
     from ..host.versions import LoadedWorker, Version
 
 __all__ = ["BASE_URL", "AsyncWorkerhost", "SyncKV", "Workerhost", "running", "running_async"]

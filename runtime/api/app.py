@@ -21,11 +21,13 @@ from starlette.routing import Route
 
 from bindings import Clock, Store
 
+from ..config import ApiConfig
 from . import account, bulk, keys, namespaces, values
-from .auth import Access, ApiAuth, Authenticator
+from .auth import Access, Authenticator
 from .context import ApiContext
 from .envelope import CF_INTERNAL, CF_METHOD_NOT_ALLOWED, CF_NO_ROUTE, CF_ROUTE, CF_VALIDATION, ApiError, to_api_error
 from .openapi import openapi_document
+from .paths import NAMESPACE, NAMESPACES
 
 __all__ = ["ROUTES", "ApiRoute", "create_api"]
 
@@ -34,8 +36,6 @@ logger = logging.getLogger("workerhost.api")
 Handler = Callable[[ApiContext, Request], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
-NAMESPACES = "/accounts/{account_id}/storage/kv/namespaces"
-NAMESPACE = NAMESPACES + "/{namespace_id}"
 
 
 class _KeyConvertor(Convertor[str]):
@@ -146,7 +146,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
-def create_api(store: Store, *, clock: Clock, account_id: str, auth: ApiAuth) -> Starlette:
+def create_api(store: Store, *, clock: Clock, account_id: str, auth: ApiConfig) -> Starlette:
     """The Cloudflare v4 REST API for Workers KV, as an ASGI app to mount at ``/client/v4``.
 
     Args:
@@ -154,7 +154,7 @@ def create_api(store: Store, *, clock: Clock, account_id: str, auth: ApiAuth) ->
             Its lifecycle is the caller's: the app never closes it.
         clock: the time expiry is judged by.
         account_id: the account id clients must use in paths (32 hex digits).
-        auth: the API tokens; with none, the API is open (see ``check_exposure``).
+        auth: the API tokens; with none, the API is open (see ``runtime.config.exposure``).
     """
     api = ApiContext(store, clock, account_id, Authenticator(auth))
     by_path: dict[str, dict[str, Endpoint]] = {}

@@ -1,6 +1,6 @@
 """Who may call the REST API: Cloudflare-style credentials checked against configured tokens.
 
-Clients authenticate as they do against Cloudflare (DESIGN.md, Security):
+Clients authenticate as they do against Cloudflare (README, "REST API"):
 
 * ``Authorization: Bearer <token>`` (API tokens), or
 * ``X-Auth-Email`` + ``X-Auth-Key`` (the legacy global key). The key is checked against the same
@@ -9,7 +9,7 @@ Clients authenticate as they do against Cloudflare (DESIGN.md, Security):
 
 Tokens carry Cloudflare's two KV permissions: "Workers KV Storage Write" tokens (``tokens``) may
 do everything, "Workers KV Storage Read" tokens (``read_tokens``) may only read. With no tokens
-configured the API is open, which is only allowed on a loopback address (``check_exposure``).
+configured the API is open, which is only allowed on a loopback address (``runtime.config.exposure``).
 """
 
 from __future__ import annotations
@@ -17,13 +17,12 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
-import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass
 
+from ..config import ApiConfig
 from .envelope import CF_AUTH, CF_INVALID_TOKEN, ApiError
 
-__all__ = ["Access", "ApiAuth", "ApiExposureError", "Authenticator", "check_exposure"]
+__all__ = ["Access", "Authenticator"]
 
 _AUTH_ERROR = "Authentication error"
 # The id /user/tokens/verify reports when no tokens are configured and nothing identifies the caller.
@@ -38,52 +37,6 @@ class Access(enum.IntEnum):
     WRITE = 2
 
 
-@dataclass(frozen=True, slots=True)
-class ApiAuth:
-    """The API's tokens (the host builds this from the env vars kv.yaml names).
-
-    Args:
-        tokens: read-and-write tokens ("Workers KV Storage Write").
-        read_tokens: read-only tokens ("Workers KV Storage Read").
-    """
-
-    tokens: frozenset[str] = frozenset()
-    read_tokens: frozenset[str] = frozenset()
-
-    @property
-    def enabled(self) -> bool:
-        """True when any token is configured, so every request must present one."""
-        return bool(self.tokens or self.read_tokens)
-
-
-class ApiExposureError(ValueError):
-    """The host was asked to serve an open (token-less) API on a non-loopback address."""
-
-
-def check_exposure(host: str, auth: ApiAuth) -> None:
-    """Refuse to serve the API beyond this machine without tokens.
-
-    Raises:
-        ApiExposureError: ``host`` is not a loopback address and ``auth`` has no tokens.
-    """
-    if auth.enabled or _is_loopback(host):
-        return
-    raise ApiExposureError(
-        f"refusing to serve the KV REST API on {host!r} without API tokens: anyone who can reach it could "
-        "read and write your data. Bind to 127.0.0.1, or configure tokens (kv.yaml api.tokens_env / "
-        "api.read_tokens_env name the environment variables that hold them)."
-    )
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name other than localhost may resolve anywhere
-
-
 def _digest(secret: bytes) -> bytes:
     # Comparing fixed-length digests keeps the comparison's time independent of the token's length.
     return hashlib.sha256(secret).digest()
@@ -94,8 +47,8 @@ class Authenticator:
 
     __slots__ = ("enabled", "_digests")
 
-    def __init__(self, auth: ApiAuth) -> None:
-        self.enabled = auth.enabled
+    def __init__(self, auth: ApiConfig) -> None:
+        self.enabled = not auth.open
         levels: dict[bytes, Access] = {}
         for token in auth.read_tokens:
             levels[_digest(token.encode())] = Access.READ

@@ -1,4 +1,7 @@
-"""Bulk endpoints: write many pairs, delete many keys, read many keys (KV-SPEC.md §3.2 rows 11–14).
+"""Bulk endpoints: write many pairs, delete many keys, read many keys.
+
+https://developers.cloudflare.com/api/resources/kv/subresources/namespaces/methods/bulk_update/ (and
+``bulk_delete``, ``bulk_get`` beside it).
 
 Writes and deletes are all or nothing. Every pair of a bulk write is checked first, each exactly
 as a single write would be (``KVService.prepare``), and only then are they all stored in one

@@ -1,6 +1,7 @@
 """Cloudflare's v4 response envelope, the API's error codes, and the mapping from our errors to them.
 
-Every response but a value read is an envelope (KV-SPEC.md §3.1)::
+Every response but a value read is an envelope
+(https://developers.cloudflare.com/fundamentals/api/how-to/make-api-calls/)::
 
     {"success": true,  "errors": [], "messages": [], "result": ...,  "result_info": {...}?}
     {"success": false, "errors": [{"code": N, "message": "..."}], "messages": [], "result": null}

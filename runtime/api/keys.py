@@ -1,4 +1,7 @@
-"""The key listing endpoint (KV-SPEC.md §3.2 row 6)."""
+"""The key listing endpoint.
+
+https://developers.cloudflare.com/api/resources/kv/subresources/namespaces/subresources/keys/methods/list/
+"""
 
 from __future__ import annotations
 

@@ -44,7 +44,7 @@ def boundary_of(content_type: str) -> bytes:
     return (match.group(1) or match.group(2)).encode("latin-1")
 
 
-def _parse_headers(block: bytes) -> dict[str, str]:
+def _parse_headers(block: bytes | bytearray) -> dict[str, str]:
     headers: dict[str, str] = {}
     for line in block.decode("utf-8", "replace").split("\r\n"):
         name, colon, value = line.partition(":")

@@ -1,4 +1,7 @@
-"""Namespace endpoints: create, list, get, rename, delete (KV-SPEC.md §3.2 rows 1–5, §4)."""
+"""Namespace endpoints: create, list, get, rename, delete.
+
+https://developers.cloudflare.com/api/resources/kv/subresources/namespaces/
+"""
 
 from __future__ import annotations
 

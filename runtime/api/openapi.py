@@ -12,13 +12,13 @@ from typing import Any
 
 from bindings.limits import MAX_BULK_GET_KEYS, MAX_BULK_WRITE_PAIRS, MAX_KEY_BYTES, MAX_TITLE_LENGTH
 
+from .paths import NAMESPACE, NAMESPACES
+
 __all__ = ["openapi_document"]
 
 Schema = dict[str, Any]
 
 _REF = "#/components/schemas/"
-NAMESPACES = "/accounts/{account_id}/storage/kv/namespaces"
-NAMESPACE = NAMESPACES + "/{namespace_id}"
 
 _ERRORS = {
     400: "The request is malformed, fails a KV limit, or names another account (7003).",

@@ -211,11 +211,12 @@ def _find_handlers(module: ModuleType, display: str) -> Handlers:
     raise HandlerLoadError(f'{display} defines no async "fetch(request, env, ctx)"; {_SHAPES_HINT}')
 
 
-def _adapt(function: Any) -> Any:
+def _adapt(function: Any) -> FetchHandler:
     # Called as (request, env, ctx); a handler that takes fewer arguments gets the first ones.
     count = _positional_count(function)
     if count >= 3:
-        return function
+        adapted: FetchHandler = function  # checked to be an async function taking three arguments
+        return adapted
     if count == 2:
         return lambda first, env, ctx: function(first, env)
     return lambda first, env, ctx: function(first)

@@ -6,6 +6,11 @@ more than a KV read. For an ordinary request (a path with no characters that the
 change, a plain ``Host`` header) the parts are known already, so ``request_url`` hands Starlette's
 ``URL`` its string and its parsed parts together. Anything unusual goes the way Starlette goes, so
 the result is always the URL Starlette would give.
+
+This is the one module that touches Starlette's internals: ``URL._url`` and ``URL._components``,
+the two attributes every ``URL`` method reads. pyproject.toml bounds Starlette to the versions this
+was checked against, and tests/runtime/handlers/test_requesturl.py compares the result with
+Starlette's own ``URL`` for every kind of request, so a change there fails the suite.
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ def request_url(scope: Scope) -> URL:
     query = query_string.decode()
     url = URL.__new__(URL)
     url._url = f"{scheme}://{netloc}{path}?{query}" if query else f"{scheme}://{netloc}{path}"
-    url._components = SplitResult(scheme, netloc, path, query, "")  # type: ignore[attr-defined]
+    url._components = SplitResult(scheme, netloc, path, query, "")
     return url
 
 

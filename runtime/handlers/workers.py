@@ -18,7 +18,7 @@ from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
-from starlette.datastructures import FormData, Headers
+from starlette.datastructures import FormData, Headers, UploadFile
 from starlette.requests import Request as StarletteRequest
 from starlette.responses import Response as StarletteResponse
 
@@ -236,7 +236,9 @@ async def read_form(request: StarletteRequest) -> FormData:
     """Parse a form body; urlencoded forms need no extra package."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("application/x-www-form-urlencoded"):
-        return FormData(parse_qsl(decode_text(await request.body()), keep_blank_values=True))
+        fields: list[tuple[str, str | UploadFile]] = []
+        fields += parse_qsl(decode_text(await request.body()), keep_blank_values=True)
+        return FormData(fields)
     return await request.form()
 
 

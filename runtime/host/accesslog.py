@@ -3,6 +3,8 @@
 It is written on every request, so it is cheap: served by ``workerhost dev`` the lines are buffered
 and written to stderr together a few milliseconds later (one write for a burst, not one per request).
 In-process (tests, the pytest plugin) lines go through the ``workerhost.request`` logger instead.
+Each ``Host`` owns one, with the redactor of its own secrets: two hosts in one process (tests) never
+blank each other's secrets or write each other's lines.
 Query strings are left out: they often carry tokens. Paths may carry one too (a webhook URL), so
 secret values and API tokens are blanked out of each burst as it is written, not per request.
 """
@@ -15,7 +17,7 @@ from collections.abc import Callable
 from time import perf_counter
 from typing import TextIO
 
-__all__ = ["RequestLog", "request_log"]
+__all__ = ["RequestLog"]
 
 FLUSH_DELAY = 0.02  # seconds a line may wait in the buffer
 
@@ -28,7 +30,7 @@ class RequestLog:
         self._stream: TextIO | None = None
         self._lines: list[str] = []
         self._flush_scheduled = False
-        self.redact: Callable[[str], str] | None = None  # set by the host: hides secrets and API tokens
+        self.redact: Callable[[str], str] | None = None  # set by its host: hides secrets and API tokens
 
     def use_stream(self, stream: TextIO | None) -> None:
         """Write lines to ``stream`` (buffered); None goes back to the logging module."""
@@ -58,5 +60,3 @@ class RequestLog:
             self._stream.write(text if self.redact is None else self.redact(text))
             self._stream.flush()
 
-
-request_log = RequestLog()

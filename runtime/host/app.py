@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from time import perf_counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
@@ -23,14 +23,11 @@ from bindings.storage.base import Store
 from ..config import RuntimeConfig
 from ..config.routes import RESERVED_PREFIXES
 from .devroutes import dev_routes, not_found
-from .dispatch import dispatch, log_request
+from .dispatch import dispatch
 from .reload import ChangeSource
 from .state import Host
 
-if TYPE_CHECKING:
-    from ..api import ApiAuth
-
-__all__ = ["API_PREFIX", "Host", "HostApp", "api_auth", "create_app"]
+__all__ = ["API_PREFIX", "Host", "HostApp", "create_app"]
 
 
 API_PREFIX = "/client/v4"
@@ -47,7 +44,8 @@ class HostApp(Starlette):
         self, host: Host, routes: Sequence[BaseRoute], reserved: tuple[str, ...], api: ASGIApp | None, **kwargs: Any
     ) -> None:
         super().__init__(routes=routes, **kwargs)
-        self.host = host
+        # Not ``self.host``: that is Starlette's method for adding a Host route.
+        self.workerhost = host
         self.state.host = host
         self._reserved = reserved + ((API_PREFIX + "/",) if api is not None else ())
         self._api = api
@@ -55,12 +53,13 @@ class HostApp(Starlette):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path = scope["path"]
-            version = self.host.version
+            host = self.workerhost
+            version = host.version
             if version is not None and not path.startswith(self._reserved):
                 worker = version.router.match(path, scope)
                 if worker is not None:
                     scope["app"] = self
-                    await dispatch(worker, scope, receive, send, self.host.debug)
+                    await dispatch(worker, scope, receive, send, host.debug, host.request_log)
                     return
             if self._api is not None and path.startswith(API_PREFIX + "/"):
                 api_scope = {**scope, "root_path": scope.get("root_path", "") + API_PREFIX}
@@ -83,7 +82,7 @@ class HostApp(Starlette):
         try:
             await app(scope, receive, send_and_note)
         finally:
-            log_request(scope["method"], scope["path"], status, started)
+            self.workerhost.request_log.log(scope["method"], scope["path"], status, started)
 
 
 def _reserved_prefixes(extra_routes: Sequence[BaseRoute]) -> tuple[str, ...]:
@@ -113,7 +112,7 @@ def create_app(
         clock: inject a clock (e.g. ``bindings.ManualClock``) for KV expiry and crons.
         extra_routes: more Starlette routes, e.g. ``Mount("/client/v4", api_app)``; their paths take
             precedence over worker routes.
-        change_source: a hot-reload change source (e.g. ``runtime.reload.QueueSource`` in tests).
+        change_source: a hot-reload change source (e.g. ``runtime.host.reload.QueueSource`` in tests).
         debug: show tracebacks on handler errors.
         api: serve Cloudflare's KV REST API at ``/client/v4`` on the same store.
         crons: run cron triggers on their schedule (off: only when asked, as the pytest plugin does).
@@ -139,17 +138,10 @@ def create_app(
     )
 
 
-def api_auth(config: RuntimeConfig) -> ApiAuth:
-    """The REST API's tokens, as kv.yaml's ``api`` section found them in the environment."""
-    from ..api import ApiAuth
-
-    return ApiAuth(tokens=config.api.tokens, read_tokens=config.api.read_tokens)
-
-
 def _api_app(host: Host) -> ASGIApp:
     from ..api import create_api
 
-    return create_api(host.store, clock=host.clock, account_id=host.config.account_id, auth=api_auth(host.config))
+    return create_api(host.store, clock=host.clock, account_id=host.config.account_id, auth=host.config.api)
 
 
 class _BuiltOnFirstUse:

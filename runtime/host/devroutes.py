@@ -17,16 +17,15 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from .pages import not_found_page, wants_html
-from .scheduler import fire_scheduled
+from .scheduler import fire_scheduled, pick_scheduled, scheduled_cron
 
 if TYPE_CHECKING:
     from .app import Host
-    from .versions import LoadedWorker, Version
+    from .versions import LoadedWorker
 
 __all__ = ["dev_routes", "not_found", "status_payload"]
 
 _METHODS = ["GET", "POST"]
-_DEFAULT_CRON = "* * * * *"
 
 
 def dev_routes() -> list[Route]:
@@ -89,27 +88,15 @@ async def _status(request: Request) -> Response:
     return JSONResponse(status_payload(_host(request)))
 
 
-def _pick_worker(version: Version | None, name: str | None) -> LoadedWorker | str:
-    if version is None:
-        return "no version is loaded"
-    candidates = [w for w in version.workers.values() if w.scheduled is not None]
-    if name is not None:
-        worker = version.workers.get(name)
-        if worker is None:
-            return f'no worker is called "{name}"; workers: {", ".join(version.workers) or "none"}'
-        return worker if worker.scheduled is not None else f'worker "{name}" has no scheduled handler'
-    if len(candidates) == 1:
-        return candidates[0]
-    names = ", ".join(w.name for w in candidates) or "none"
-    return f"pass ?worker=NAME to say which worker's scheduled handler to run (workers with one: {names})"
-
-
 async def _run(request: Request) -> tuple[int, dict[str, Any]]:
     host = _host(request)
-    picked = _pick_worker(host.version, request.query_params.get("worker"))
-    if isinstance(picked, str):
-        return 400, {"outcome": "error", "error": picked}
-    cron = request.query_params.get("cron") or (picked.config.crons[0] if picked.config.crons else _DEFAULT_CRON)
+    if host.version is None:
+        return 400, {"outcome": "error", "error": "no version is loaded"}
+    try:
+        picked = pick_scheduled(host.version, request.query_params.get("worker"))
+    except LookupError as exc:
+        return 400, {"outcome": "error", "error": str(exc)}
+    cron = scheduled_cron(picked, request.query_params.get("cron"))
     when_ms = request.query_params.get("time")
     when = float(when_ms) / 1000 if when_ms and when_ms.replace(".", "", 1).isdigit() else host.clock.now()
     ok = await fire_scheduled(picked, cron, when)

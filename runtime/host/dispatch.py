@@ -21,20 +21,19 @@ from ..errors import HANDLER_FAILURES
 from ..handlers.ctx import ExecutionContext, ScheduledController
 from ..handlers.tracebacks import format_user_traceback
 from ..handlers.workers import HandlerRequest, RequestBodyTooLargeError
-from .accesslog import request_log
+from .accesslog import RequestLog
 from .pages import bad_return_message, bad_return_page, error_page, too_large_page, wants_html
 from .versions import LoadedWorker
 
-__all__ = ["dispatch", "log_request", "run_scheduled"]
+__all__ = ["dispatch", "run_scheduled"]
 
 logger = logging.getLogger("workerhost")
 
 
-log_request = request_log.log  # one line per request: method, path, status, time taken
-
-
-async def dispatch(worker: LoadedWorker, scope: Scope, receive: Receive, send: Send, debug: bool) -> None:
-    """Serve one HTTP request with ``worker``'s fetch handler."""
+async def dispatch(
+    worker: LoadedWorker, scope: Scope, receive: Receive, send: Send, debug: bool, log: RequestLog
+) -> None:
+    """Serve one HTTP request with ``worker``'s fetch handler, and write its line to ``log``."""
     started = perf_counter()
     version = worker.version
     ctx = ExecutionContext()
@@ -57,7 +56,7 @@ async def dispatch(worker: LoadedWorker, scope: Scope, receive: Receive, send: S
             await _send_failed(worker, exc, scope, receive, send, debug)
     finally:
         version.leave(ctx, worker)
-        log_request(scope["method"], scope["path"], status, started)
+        log.log(scope["method"], scope["path"], status, started)
 
 
 def _failed(worker: LoadedWorker, exc: BaseException, scope: Scope, debug: bool) -> Response:

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from starlette.responses import Response
+from starlette.types import Scope
 
 from ..handlers.tracebacks import format_user_traceback
 
@@ -24,7 +25,8 @@ _STYLE = (
 _REPR_LIMIT = 200
 
 
-def wants_html(scope: dict[str, Any]) -> bool:
+def wants_html(scope: Scope) -> bool:
+    """True when the client asks for HTML (a browser), so pages are rendered for it."""
     for name, value in scope.get("headers", ()):
         if name == b"accept":
             return b"text/html" in value

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
+
+from starlette.types import Scope
 
 from ..config.routes import RoutePattern
 
@@ -37,7 +39,7 @@ class Router(Generic[T]):
         self._prefixes = tuple((e.pattern.path, e.target) for e in hostless if e.pattern.prefix)
         self._host_routes = tuple(e for e in entries if e.pattern.host is not None)
 
-    def match(self, path: str, scope: dict[str, Any] | None = None) -> T | None:
+    def match(self, path: str, scope: Scope | None = None) -> T | None:
         """The target for ``path`` (and the Host header in ``scope``, when any route names a host)."""
         if self._host_routes and scope is not None:
             found = self._match_host(_host_of(scope), path)
@@ -61,10 +63,10 @@ class Router(Generic[T]):
         return None
 
 
-def _host_of(scope: dict[str, Any]) -> str:
+def _host_of(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
         if name == b"host":
             # A pattern with a port compares with it; one without compares with the bare name.
-            return value.decode("latin-1").lower()
+            return str(value.decode("latin-1")).lower()
     server = scope.get("server")
     return f"{server[0]}:{server[1]}" if server else ""

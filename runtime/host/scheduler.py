@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from time import perf_counter
 from typing import Any
@@ -23,10 +23,40 @@ from ..handlers.tracebacks import format_user_traceback
 from .dispatch import run_scheduled
 from .versions import LoadedWorker, Version
 
-__all__ = ["Scheduler", "fire_scheduled"]
+__all__ = ["DEFAULT_CRON", "Scheduler", "fire_scheduled", "pick_scheduled", "scheduled_cron"]
 
 logger = logging.getLogger("workerhost")
 DEFAULT_MAX_SLEEP = 1.0
+DEFAULT_CRON = "* * * * *"  # what a run asked for by hand reports when the worker declares no cron
+
+
+def pick_scheduled(version: Version, name: str | None) -> LoadedWorker:
+    """The worker whose scheduled handler a run asked for by hand is for; raises ``LookupError`` saying why not.
+
+    ``name`` may be left out when exactly one worker has a scheduled handler.
+    """
+    workers = version.workers
+    if name is not None:
+        worker = workers.get(name)
+        if worker is None:
+            raise LookupError(f'no worker is called "{name}"; workers: {_listed(workers)}')
+        if worker.scheduled is None:
+            raise LookupError(f'worker "{name}" has no scheduled handler')
+        return worker
+    candidates = [worker for worker in workers.values() if worker.scheduled is not None]
+    if len(candidates) == 1:
+        return candidates[0]
+    names = _listed(worker.name for worker in candidates)
+    raise LookupError(f"say which worker (worker=NAME): workers with a scheduled handler: {names}")
+
+
+def scheduled_cron(worker: LoadedWorker, cron: str | None) -> str:
+    """The cron a run asked for by hand reports: the one given, else the worker's first, else ``DEFAULT_CRON``."""
+    return cron or (worker.config.crons[0] if worker.config.crons else DEFAULT_CRON)
+
+
+def _listed(names: Iterable[str]) -> str:
+    return ", ".join(sorted(names)) or "none"
 
 
 @lru_cache(maxsize=256)

@@ -24,7 +24,7 @@ from bindings.storage.base import Store
 from ..config import RuntimeConfig, reload_config
 from ..config.secrets import redactor
 from ..errors import WorkerhostError
-from .accesslog import request_log
+from .accesslog import RequestLog
 from .reload import ChangeSource, Reloader, WatchfilesSource, watch_targets
 from .scheduler import Scheduler
 from .versions import Version, build_version
@@ -86,6 +86,7 @@ class Host:
         self._reload_task: asyncio.Task[Any] | None = None
         self._retiring: set[asyncio.Task[Any]] = set()
         self.watchdog = LoopWatchdog()
+        self.request_log = RequestLog()  # this host's own, with its own secrets' redactor
 
     @property
     def store(self) -> Store:
@@ -111,7 +112,7 @@ class Host:
             await self._close_store()
             raise
         self.started = True
-        request_log.redact = _log_redactor(self.config)
+        self.request_log.redact = _log_redactor(self.config)
         self.watchdog.start()
         self._tasks.append(asyncio.ensure_future(sweep_forever(self.store, self.clock)))
         if self.crons:
@@ -181,7 +182,7 @@ class Host:
             logger.exception("reload failed unexpectedly")
             return self._failed(f"{type(exc).__name__}: {exc}")
         old, self.version, self.config = self.version, version, config  # the swap: one reference
-        request_log.redact = _log_redactor(config)
+        self.request_log.redact = _log_redactor(config)
         self.reloads += 1
         if self.reload_failure is not None:
             logger.info("reload succeeded; the previous error is fixed")

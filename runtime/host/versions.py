@@ -19,7 +19,7 @@ from bindings.storage.base import NamespaceInfo, Store
 
 from ..config import RuntimeConfig, WorkerConfig
 from ..config.namespaces import ensure_namespaces
-from ..config.routes import parse_route
+from ..config.routes import RoutePattern, parse_route
 from ..errors import HANDLER_FAILURES, HandlerLoadError
 from ..handlers.ctx import ExecutionContext
 from ..handlers.env import Env
@@ -158,7 +158,7 @@ async def build_version(number: int, config: RuntimeConfig, store: Store, clock:
     """Load every worker of ``config`` as version ``number``; raises ConfigError or HandlerLoadError."""
     namespaces = await ensure_namespaces(store, config)
     version = Version(number, config)
-    routes = []
+    routes: list[tuple[RoutePattern, LoadedWorker]] = []
     try:
         for worker_config in config.workers:
             worker = await _load_worker(version, worker_config, namespaces, store, clock)

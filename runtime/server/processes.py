@@ -32,7 +32,6 @@ from typing import NoReturn
 
 from ..config import RuntimeConfig
 from ..errors import StartupError, WorkerhostError
-from ..host.accesslog import request_log
 
 __all__ = ["ServeOne", "serve_processes"]
 
@@ -131,7 +130,6 @@ class _Supervisor:
             traceback.print_exc()
             code = 1
         finally:
-            request_log.flush()
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(code)  # never return into the parent's code

@@ -28,6 +28,7 @@ import httpx
 from bindings import KVNamespace, ManualClock
 
 from ..host.dispatch import run_scheduled
+from ..host.scheduler import pick_scheduled, scheduled_cron
 
 if TYPE_CHECKING:
     from anyio.from_thread import BlockingPortal
@@ -42,7 +43,6 @@ __all__ = ["BASE_URL", "AsyncWorkerhost", "SyncKV", "Workerhost", "running", "ru
 
 T = TypeVar("T")
 BASE_URL = "http://testserver"
-_DEFAULT_CRON = "* * * * *"
 _PAGE = 1000
 
 
@@ -56,7 +56,7 @@ class _Core:
 
     def __init__(self, app: HostApp, clock: ManualClock) -> None:
         self.app = app
-        self.host: Host = app.host
+        self.host: Host = app.workerhost
         self.clock = clock
 
     @property
@@ -68,17 +68,15 @@ class _Core:
             raise RuntimeError("the host has not started (use the workerhost fixtures, which start it)")
         return self.host.version
 
-    def worker(self, name: str | None = None, *, scheduled: bool = False) -> LoadedWorker:
+    def worker(self, name: str | None = None) -> LoadedWorker:
         workers = self.version().workers
         if name is not None:
             if name not in workers:
                 raise LookupError(f'no worker is called "{name}"; workers: {_names(workers)}')
             return workers[name]
-        candidates = [w for w in workers.values() if w.scheduled is not None or not scheduled]
-        if len(candidates) == 1:
-            return candidates[0]
-        kind = "workers with a scheduled handler" if scheduled else "workers"
-        raise LookupError(f"say which worker: {kind}: {_names(w.name for w in candidates)}")
+        if len(workers) == 1:
+            return next(iter(workers.values()))
+        raise LookupError(f"say which worker: workers: {_names(workers)}")
 
     def binding(self, name: str, worker: str | None = None) -> KVNamespace:
         workers = [self.worker(worker)] if worker is not None else list(self.version().workers.values())
@@ -95,10 +93,8 @@ class _Core:
         await self.host.drain()
 
     async def scheduled(self, worker: str | None, cron: str | None, scheduled_time: float | None) -> None:
-        target = self.worker(worker, scheduled=True)
-        if target.scheduled is None:
-            raise LookupError(f'worker "{target.name}" has no scheduled handler')
-        cron = cron or (target.config.crons[0] if target.config.crons else _DEFAULT_CRON)
+        target = pick_scheduled(self.version(), worker)
+        cron = scheduled_cron(target, cron)
         when = self.clock.now() if scheduled_time is None else scheduled_time
         await run_scheduled(target, cron, when * 1000)
         await self.host.drain()

@@ -18,7 +18,7 @@ Fixtures (each one per test, so nothing is shared between tests, with or without
     workerhost_async_client  ``workerhost_async.client``
 
 Cron triggers do not fire on their own in tests: ``scheduled()`` runs a scheduled handler when the
-test says so. See ``runtime.harness`` for the helpers.
+test says so. See ``runtime.testing.harness`` for the helpers.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def workerhost_config_path(pytestconfig: pytest.Config) -> Path:
     """The kv.yaml the host is built from."""
     option = pytestconfig.getoption("workerhost_config")
     if option:
-        return (pytestconfig.invocation_params.dir / option).absolute()
+        return (pytestconfig.invocation_params.dir / str(option)).absolute()
     ini = pytestconfig.getini("workerhost_config")
     base = pytestconfig.inipath.parent if ini and pytestconfig.inipath else pytestconfig.rootpath
     return (base / (ini or DEFAULT_CONFIG)).absolute()

@@ -1,7 +1,7 @@
 """Auth and exposure, pinned against the real host (``workerhost dev`` in a subprocess).
 
 - The default bind is loopback; a non-loopback bind without API tokens is refused (also
-  ``runtime/test_server.py``, ``runtime/test_config.py``, ``runtime/test_e2e.py``).
+  ``runtime/server/test_server.py``, ``runtime/config/test_exposure.py``, ``runtime/host/test_e2e.py``).
 - Every REST route answers 401 code 10000 to a missing or wrong credential, 403 to a read-only token
   on a write (the API app alone: ``runtime/api/test_auth.py``).
 - Secret values from ``.dev.vars`` and the API tokens never appear in the logs, the banner, error

@@ -43,16 +43,16 @@ metadata of 1025 bytes       test_metadata_of_1025_bytes_is_413 (REST form, bulk
 non-UTF-8 bytes where text   test_non_utf8_json_bodies_are_400, test_non_utf8_metadata_is_10147,
 is expected                  test_handlers_read_non_utf8_text_as_fetch_does;
                              api/test_values.py::test_put_with_metadata_that_is_not_utf8_is_10147_and_stores_nothing;
-                             runtime/test_workers.py::test_text_and_json_decode_bodies_as_fetch_does
+                             runtime/handlers/test_workers.py::test_text_and_json_decode_bodies_as_fetch_does
 a handler that raises or     test_a_handler_that_raises_or_exits_gets_a_500,
 exits                        test_wait_until_work_that_exits_does_not_stop_the_host,
                              test_a_script_that_exits_at_import_fails_to_load_and_the_host_keeps_serving;
-                             runtime/test_e2e.py::test_handler_exception_shows_traceback_hides_secret_and_server_...
+                             runtime/host/test_e2e.py::test_handler_exception_shows_traceback_hides_secret_and_server_...
 a handler that returns       test_a_handler_that_returns_garbage_gets_a_500,
 garbage                      test_a_response_that_fails_while_sent_ends_the_connection_and_is_logged;
-                             runtime/test_host.py::test_returning_a_non_response_is_a_500_naming_it
+                             runtime/host/test_host.py::test_returning_a_non_response_is_a_500_naming_it
 a handler that blocks the    test_a_handler_that_blocks_the_loop_is_logged_with_how_long_and_the_host_serves_on;
-event loop                   runtime/test_watchdog.py
+event loop                   runtime/host/test_watchdog.py
 ===========================  ==========================================================================================
 """
 

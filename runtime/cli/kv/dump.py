@@ -33,7 +33,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from typing import Any, BinaryIO
 
 import aiofiles
@@ -164,7 +164,7 @@ async def export(session: Session, args: argparse.Namespace) -> int:
 # --- import --------------------------------------------------------------------------------------
 
 
-async def _lines(path: str) -> AsyncIterator[tuple[int, bytes]]:
+async def _lines(path: str) -> AsyncGenerator[tuple[int, bytes], None]:
     """The file's lines (without the newline), numbered from 1, read in large chunks."""
     number = 0
     pending: list[bytes] = []  # the pieces of a line longer than a chunk (a large base64 value)
@@ -220,7 +220,7 @@ def entry_write(path: str, number: int, item: Any) -> Write:
     return Write(key, wire.value, expiration, metadata)
 
 
-async def _entry_lines(path: str) -> AsyncIterator[tuple[int, Any]]:
+async def _entry_lines(path: str) -> AsyncGenerator[tuple[int, Any], None]:
     """The parsed entry lines of an export, after checking its header and its closing count."""
     count, end = 0, None
     async with contextlib.aclosing(_lines(path)) as lines:

@@ -22,15 +22,16 @@ from starlette.responses import PlainTextResponse
 from starlette.types import Receive, Scope, Send
 
 from bindings import KVNamespace, ManualClock, SqliteStore
-from runtime.api import ApiAuth, create_api
+from runtime.api import create_api
+from runtime.config import ApiConfig
 
 T = TypeVar("T")
 
 ACCOUNT_ID = "0123456789abcdef0123456789abcdef"
 WRITE_TOKEN = "write-token-0123456789"
 READ_TOKEN = "read-token-0123456789"
-TOKENS = ApiAuth(tokens=frozenset({WRITE_TOKEN}), read_tokens=frozenset({READ_TOKEN}))
-OPEN = ApiAuth()
+TOKENS = ApiConfig(tokens=frozenset({WRITE_TOKEN}), read_tokens=frozenset({READ_TOKEN}))
+OPEN = ApiConfig()
 TIME_NOW = 1_000_000
 PREFIX = "/client/v4"
 
@@ -106,7 +107,7 @@ class LiveApi:
         self._sdks: list[Cloudflare] = []
         self.use(OPEN)
 
-    def use(self, auth: ApiAuth) -> None:
+    def use(self, auth: ApiConfig) -> None:
         """Serve a new API app on the same store, with these tokens."""
         self.server.switchboard.app = create_api(self.store, clock=self.clock, account_id=ACCOUNT_ID, auth=auth)
 

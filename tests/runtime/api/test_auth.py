@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.api import ApiAuth, ApiExposureError, check_exposure
-
 from .conftest import ACCOUNT_ID, READ_TOKEN, TOKENS, WRITE_TOKEN, LiveApi, assert_cf_error, result_of
 
 BEARER_WRITE = {"Authorization": f"Bearer {WRITE_TOKEN}"}
@@ -134,21 +132,6 @@ def test_an_unknown_path_is_7000(api: LiveApi) -> None:
 def test_an_unsupported_method_is_405(api: LiveApi) -> None:
     response = api.http.patch(api.base)
     assert_cf_error(response, status=405, code=7001, message="Method PATCH not available for that URI")
-
-
-@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "[::1]", "localhost", "127.0.0.2"])
-def test_an_open_api_may_serve_loopback(host: str) -> None:
-    check_exposure(host, ApiAuth())
-
-
-@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.5", "::", "example.com"])
-def test_an_open_api_refuses_other_addresses(host: str) -> None:
-    with pytest.raises(ApiExposureError, match=f"refusing to serve the KV REST API on '{host}' without API tokens"):
-        check_exposure(host, ApiAuth())
-
-
-def test_an_api_with_tokens_may_serve_any_address() -> None:
-    check_exposure("0.0.0.0", ApiAuth(read_tokens=frozenset({"r"})))
 
 
 def test_a_405_lists_every_method_of_the_path(api: LiveApi) -> None:

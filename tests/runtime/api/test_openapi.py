@@ -7,7 +7,8 @@ import re
 from starlette.routing import Route
 
 from bindings import ManualClock, SqliteStore
-from runtime.api import ApiAuth, create_api
+from runtime.api import create_api
+from runtime.config import ApiConfig
 
 from .conftest import ACCOUNT_ID, TOKENS, LiveApi
 
@@ -15,7 +16,7 @@ HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 
 
 def app_operations(tmp_path) -> set[tuple[str, str]]:
-    app = create_api(SqliteStore(tmp_path), clock=ManualClock(0), account_id=ACCOUNT_ID, auth=ApiAuth())
+    app = create_api(SqliteStore(tmp_path), clock=ManualClock(0), account_id=ACCOUNT_ID, auth=ApiConfig())
     operations = set()
     for route in app.routes:
         assert isinstance(route, Route)

@@ -91,7 +91,7 @@ def test_syntax_and_import_errors_show_the_users_traceback(tmp_path: Path) -> No
     text = str(info.value)
     assert text.startswith("w.py failed to import:\nTraceback")
     assert "ModuleNotFoundError: No module named 'not_a_module_anywhere'" in text
-    assert "importlib" not in text and "runtime/loader.py" not in text
+    assert "importlib" not in text and "runtime/handlers/loader.py" not in text
 
 
 def test_sibling_modules_are_imported_fresh_on_each_load(tmp_path: Path) -> None:

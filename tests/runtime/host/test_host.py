@@ -160,12 +160,26 @@ async def test_routes_by_host_and_lists_routes_on_404(project: Path) -> None:
     )
 
 
+async def test_the_app_keeps_starlettes_host_method_for_host_routes(project: Path) -> None:
+    # The host object once lived at ``app.host``, which overwrote Starlette's method of that name.
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route, Router
+
+    app = make_app(project)
+    app.host("admin.test", Router([Route("/panel", lambda request: PlainTextResponse("admin"))]))
+    async with app_client(app) as client:
+        panel = await client.get("/panel", headers={"host": "admin.test"})
+        worker = await client.get("/legacy", headers={"host": "admin.test"})
+    assert (panel.status_code, panel.text) == (200, "admin")
+    assert worker.status_code == 200  # worker routes still come first
+
+
 async def test_wait_until_work_runs_after_the_response(project: Path) -> None:
     app = make_app(project)
     async with app_client(app) as client:
         assert (await client.get("/entry/later")).text == "queued"
-        await app.host.drain()  # type: ignore[attr-defined]
-        kv = app.host.version.workers["entry"].env.KV  # type: ignore[attr-defined]
+        await app.workerhost.drain()
+        kv = app.workerhost.version.workers["entry"].env.KV
         assert await kv.get("later") == "done"
 
 
@@ -184,7 +198,7 @@ async def test_crons_fire_when_the_clock_passes_their_time(project: Path) -> Non
     clock = ManualClock(START)
     app = make_app(project, clock)
     async with app_client(app) as client:
-        host = app.host  # type: ignore[attr-defined]
+        host = app.workerhost
         assert host.scheduler.tick(START, START + 60) == []  # 22:14 is not minute 0
         clock.advance(3600)
         runs = host.scheduler.tick(START, clock.now())
@@ -214,7 +228,7 @@ async def get_text(client: httpx.AsyncClient, path: str) -> str:
 async def test_reload_swaps_code_and_keeps_the_last_good_version(project: Path) -> None:
     source = QueueSource()
     app = make_app(project, source=source)
-    host = app.host  # type: ignore[attr-defined]
+    host = app.workerhost
     legacy = project / "legacy.py"
     async with app_client(app) as client:
         await client.post("/module/x", json=None)
@@ -236,7 +250,7 @@ async def test_reload_swaps_code_and_keeps_the_last_good_version(project: Path) 
 
 async def test_reload_picks_up_config_changes_and_rejects_bad_ones(project: Path) -> None:
     app = make_app(project, source=QueueSource())
-    host = app.host  # type: ignore[attr-defined]
+    host = app.workerhost
     config = project / "kv.yaml"
     async with app_client(app) as client:
         config.write_text(config.read_text().replace("GREETING: hi", "GREETING: hello"))
@@ -254,7 +268,7 @@ async def test_in_flight_requests_finish_on_the_old_code(project: Path) -> None:
         "async def on_fetch(request, env):\n    await asyncio.sleep(0.2)\n    return Response('old')\n"
     )
     app = make_app(project, source=QueueSource())
-    host = app.host  # type: ignore[attr-defined]
+    host = app.workerhost
     async with app_client(app) as client:
         slow = asyncio.ensure_future(client.get("/legacy"))
         while host.version.in_flight == 0:

@@ -117,7 +117,7 @@ async def test_wait_until_work_and_scheduled_runs_that_block_are_named(
     app = create_app(load_config(project / "kv.yaml", environ={}), api=False)
     async with app_client(app) as client:
         await client.get("/later")
-        await app.host.drain()
+        await app.workerhost.drain()
         await asyncio.sleep(0.1)  # the report comes with the heartbeat that follows the block
         await client.get("/__workerhost/scheduled", params={"worker": "sleepy"})
         await asyncio.sleep(0.1)
@@ -132,7 +132,7 @@ async def test_wait_until_work_and_scheduled_runs_that_block_are_named(
 async def test_a_block_that_goes_on_is_reported_while_it_lasts(project: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, "workerhost")
     app = create_app(load_config(project / "kv.yaml", environ={}), api=False)
-    app.host.watchdog = LoopWatchdog(ongoing_after=0.2)
+    app.workerhost.watchdog = LoopWatchdog(ongoing_after=0.2)
     async with app_client(app) as client:
         await client.get("/slow")
         await asyncio.sleep(0.1)

@@ -1,4 +1,4 @@
-"""Accepting connections in bursts (runtime.accept) on real loopback sockets."""
+"""Accepting connections in bursts (runtime.server.accept) on real loopback sockets."""
 
 from __future__ import annotations
 

@@ -39,11 +39,11 @@ from typing import Any, BinaryIO
 import aiofiles
 
 from bindings.bulk_format import BulkItemError, pair
+from bindings.catalog import is_namespace_id
 from bindings.errors import KVError, StorageError
 from bindings.limits import MAX_LIST_LIMIT, check_key, check_metadata, check_value_size
 from bindings.service import KVService
 from bindings.storage.base import Entry, Write
-from bindings.storage.sqlite.files import is_namespace_id
 
 from ...errors import UsageError
 from .output import Progress, json_text, note, progress, stdout

@@ -161,7 +161,7 @@ class KVNamespace:
                 entry = await self._service.get(check_key_name(key))
             except KVError as error:
                 _raise_for("GET", error)
-            return None if entry is None else entry.value.decode("utf-8", "replace")  # type: ignore[union-attr]
+            return None if entry is None else entry.value.decode("utf-8", "replace")
         value_type, raw_ttl = _get_options(options, type, cache_ttl if cache_ttl is not None else cacheTtl)
         if isinstance(key, list | tuple):
             return await self._get_bulk(key, value_type, raw_ttl, with_metadata=False)
@@ -204,7 +204,6 @@ class KVNamespace:
             _raise_for("GET", error)
         if entry is None:
             return None  # a bad type on a missing key is no error, as in workerd
-        assert entry.value is not None
         return _convert(entry.value, value_type or "text"), entry.metadata
 
     async def _get_bulk(self, keys: Sequence[str], value_type: str | None, raw_ttl: Any, *, with_metadata: bool) -> Any:

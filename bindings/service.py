@@ -36,7 +36,7 @@ from .limits import (
     resolve_expiration,
 )
 from .results import ListKey, ListResult, ValueWithMetadata
-from .storage.base import Buffer, Entry, EntryStream, NamespaceStorage, Write
+from .storage.base import Buffer, Entry, EntryHead, EntryStream, NamespaceStorage, Write
 
 __all__ = ["BulkWrite", "KVService", "decode_cursor", "encode_cursor", "prepare_write"]
 
@@ -78,6 +78,35 @@ def prepare_write(item: BulkWrite, now: float) -> Write:
     metadata_json = check_metadata(item.metadata)
     check_value_size(len(item.value))
     return Write(encoded, item.value, expires, metadata_json)
+
+
+def _bulk_too_large() -> KVError:
+    return KVError(413, f"Total size of request exceeds the limit of {MAX_BULK_GET_BYTES / 1024 / 1024:g}MB")
+
+
+@dataclass(frozen=True, slots=True)
+class _BulkShape:
+    """How a bulk get presents each value."""
+
+    value_type: str
+    with_metadata: bool
+    with_expiration: bool
+    strict_text: bool
+
+
+def _bulk_value(entry: Entry, shape: _BulkShape) -> Any:
+    text = _decode(entry.value, shape.strict_text)
+    if shape.value_type == "json":
+        try:
+            value = json.loads(text)
+        except ValueError:
+            raise KVError(400, "At least one of the requested keys corresponds to a non-json value") from None
+    else:
+        value = text
+    if value is None or not shape.with_metadata:
+        return value  # a JSON null reads as a missing key, as in Miniflare
+    expiration = entry.expiration if shape.with_expiration else None
+    return ValueWithMetadata(value, _parse_metadata(entry.metadata), expiration)
 
 
 def _parse_metadata(metadata: str | None) -> Any:
@@ -131,7 +160,7 @@ class KVService:
         self.storage = storage
         self.clock = clock
 
-    def _live(self, entry: Entry | EntryStream, key: bytes) -> bool:
+    def _live(self, entry: EntryHead | Entry | EntryStream, key: bytes) -> bool:
         # get treats an entry as gone once its expiration is not after now, but list still shows
         # it during that exact second (KV-SPEC.md §1.6); the row is deleted lazily only past it.
         expiration = entry.expiration
@@ -163,7 +192,7 @@ class KVService:
         if stream is None:
             return None
         if not self._live(stream, key):
-            await stream.chunks.aclose()  # type: ignore[attr-defined]
+            await stream.aclose()
             return None
         return stream
 
@@ -191,44 +220,47 @@ class KVService:
             if cache_ttl is not None:
                 check_cache_ttl(cache_ttl)
         names = list(encoded)  # duplicate keys collapse into one entry, as in a JS Map
-        entries = await self.storage.get_many([encoded[name] for name in names])
+        shape = _BulkShape(effective_type, with_metadata, with_expiration, strict_text)
+        # The sizes first: a request over the total is refused without loading 100 values of 25 MiB.
+        heads = await self.storage.heads([encoded[name] for name in names])
         live = {
-            name: entry
-            for name, entry in zip(names, entries, strict=True)
-            if entry is not None and self._live(entry, encoded[name])
+            name: head
+            for name, head in zip(names, heads, strict=True)
+            if head is not None and self._live(head, encoded[name])
         }
-        shape = (effective_type, with_metadata, with_expiration, strict_text)
+        if sum(head.size for head in live.values()) > MAX_BULK_GET_BYTES:
+            await self._check_values_within_budget(live, encoded, shape)
+            raise _bulk_too_large()
+        entries = await self.storage.get_many([encoded[name] for name in live])
         results: dict[str, Any] = dict.fromkeys(names)
-        for name, entry in live.items():
-            if entry.value is not None:
-                results[name] = self._bulk_value(entry, *shape)
-        total = sum(entry.size for entry in live.values())
+        total = 0
+        for name, entry in zip(live, entries, strict=True):
+            # Written, deleted or expired since the heads were read: the entry as loaded is the answer.
+            if entry is not None and self._live(entry, encoded[name]):
+                results[name] = _bulk_value(entry, shape)
+                total += entry.size
         if total > MAX_BULK_GET_BYTES:
-            raise KVError(413, f"Total size of request exceeds the limit of {MAX_BULK_GET_BYTES / 1024 / 1024:g}MB")
-        for name, entry in live.items():
-            if entry.value is None:  # large values are loaded only once the total is known to fit
-                loaded = await self.get(encoded[name])
-                if loaded is not None:
-                    results[name] = self._bulk_value(
-                        loaded, effective_type, with_metadata, with_expiration, strict_text
-                    )
+            raise _bulk_too_large()
         return results
 
-    @staticmethod
-    def _bulk_value(entry: Entry, value_type: str, with_metadata: bool, with_expiration: bool, strict: bool) -> Any:
-        assert entry.value is not None
-        text = _decode(entry.value, strict)
-        if value_type == "json":
-            try:
-                value = json.loads(text)
-            except ValueError:
-                raise KVError(400, "At least one of the requested keys corresponds to a non-json value") from None
-        else:
-            value = text
-        if value is None or not with_metadata:
-            return value  # a JSON null reads as a missing key, as in Miniflare
-        expiration = entry.expiration if with_expiration else None
-        return ValueWithMetadata(value, _parse_metadata(entry.metadata), expiration)
+    async def _check_values_within_budget(
+        self, live: dict[str, EntryHead], encoded: dict[str, bytes], shape: _BulkShape
+    ) -> None:
+        """Before refusing a bulk get as too large, check the values that fit the 25 MiB budget, smallest first.
+
+        Miniflare judges the values (a non-JSON value is a 400) before the total (413). Checking
+        every value would mean loading what the limit exists to avoid; the values a successful
+        request could have returned are loaded, so a bad one among them still wins.
+        """
+        budget, chosen = MAX_BULK_GET_BYTES, []
+        for name, head in sorted(live.items(), key=lambda item: item[1].size):
+            if head.size > budget:
+                break
+            budget -= head.size
+            chosen.append(encoded[name])
+        for entry in await self.storage.get_many(chosen):
+            if entry is not None:
+                _bulk_value(entry, shape)
 
     async def list(self, prefix: str | None = None, limit: int | None = None, cursor: str | None = None) -> ListResult:
         """A page of live keys in UTF-8 byte order; ``limit`` None means the default (1000)."""

@@ -25,11 +25,11 @@ cache off (the benchmark does, to compare storage rather than memory).
 
 from __future__ import annotations
 
+import enum
 import math
 import os
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
 
 from ..base import Entry
 from .walindex import WalIndex, header_is_valid
@@ -50,7 +50,13 @@ MAX_CACHED_VALUE = 4096  # bytes; bigger values are read from the file each time
 MAX_ENTRY_BYTES = 2 * 1024 * 1024
 MAX_PAGES = 32
 MAX_PAGE_BYTES = 4 * 1024 * 1024
-MISS = object()  # nothing cached for this key (distinct from None: cached as missing)
+
+
+class _Miss(enum.Enum):
+    MISS = enum.auto()
+
+
+MISS = _Miss.MISS  # nothing cached for this key (distinct from None: cached as missing)
 
 PageKey = tuple[bytes, bytes | None, int]  # prefix, start after, limit
 Rows = Sequence[tuple[bytes, int | None, str | None]]
@@ -125,7 +131,7 @@ class ReadCache:
 
     # --- single keys -----------------------------------------------------------------------------
 
-    def entry(self, key: bytes) -> Entry | None | Any:
+    def entry(self, key: bytes) -> Entry | None | _Miss:
         """The cached entry (None: cached as missing), or ``MISS``."""
         return self._entries.get(key, MISS)
 
@@ -133,7 +139,7 @@ class ReadCache:
         if not self.enabled:
             return
         size = 0 if entry is None else entry.size
-        if entry is not None and (entry.value is None or size > MAX_CACHED_VALUE):
+        if size > MAX_CACHED_VALUE:
             return
         entries = self._entries
         while entries and (len(entries) >= MAX_ENTRIES or self._entry_bytes + size > MAX_ENTRY_BYTES):

@@ -19,15 +19,15 @@ commits would be missed. The WAL-index header changes on every commit by design.
 
 Memory is bounded per file and reading thread: values of at most ``MAX_CACHED_VALUE`` bytes, at most
 ``MAX_ENTRIES`` of them and ``MAX_ENTRY_BYTES`` in all; at most ``MAX_PAGES`` pages and
-``MAX_PAGE_BYTES`` of keys and metadata; the oldest go first. ``WORKERHOST_READ_CACHE=0`` turns the
-cache off (the benchmark does, to compare storage rather than memory).
+``MAX_PAGE_BYTES`` of keys and metadata; the oldest go first. The store's ``read_cache`` option turns
+the cache off (``WORKERHOST_READ_CACHE=0`` for the host; the benchmark does, to compare storage
+rather than memory).
 """
 
 from __future__ import annotations
 
 import enum
 import math
-import os
 import sqlite3
 from collections.abc import Sequence
 
@@ -42,7 +42,6 @@ __all__ = [
     "MAX_PAGE_BYTES",
     "MISS",
     "ReadCache",
-    "cache_enabled",
 ]
 
 MAX_ENTRIES = 4096
@@ -60,11 +59,6 @@ MISS = _Miss.MISS  # nothing cached for this key (distinct from None: cached as 
 
 PageKey = tuple[bytes, bytes | None, int]  # prefix, start after, limit
 Rows = Sequence[tuple[bytes, int | None, str | None]]
-
-
-def cache_enabled() -> bool:
-    """False when ``WORKERHOST_READ_CACHE`` is 0 (or false, no, off)."""
-    return os.environ.get("WORKERHOST_READ_CACHE", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 class _Page:

@@ -14,7 +14,6 @@ from pathlib import Path
 from ... import catalog
 from ...errors import NamespaceNotFoundError
 from ..base import NamespaceInfo
-from .cache import cache_enabled
 from .files import cap_pages, connect_writer, create_catalog_file, create_namespace_file
 from .namespace import ReaderConnections, SqliteNamespace
 from .writer import GroupCommitWriter
@@ -29,20 +28,18 @@ class SqliteStore:
 
     Args:
         persist_to: the persist directory (created if missing).
-        read_cache: keep recent reads in memory while their file is unchanged (``sqlite_cache``); by
-            default on unless the environment sets ``WORKERHOST_READ_CACHE=0``.
+        read_cache: keep recent reads in memory while their file is unchanged (``sqlite_cache``).
         max_pages: cap every database file at this many pages (4 KiB each), so a write that would
             grow one past it fails with ``StorageFullError`` as on a full disk; None for no cap.
             For fault testing; ``set_max_pages`` changes it while the store runs.
 
     Any number of stores, in this process or others, may open the same directory at once.
+    ``open_store(sqlite_location(...))`` builds one from a location string (``sqlite_location``).
     """
 
-    def __init__(
-        self, persist_to: str | Path, *, read_cache: bool | None = None, max_pages: int | None = None
-    ) -> None:
+    def __init__(self, persist_to: str | Path, *, read_cache: bool = True, max_pages: int | None = None) -> None:
         self.root = Path(persist_to).resolve()
-        self.read_cache = cache_enabled() if read_cache is None else read_cache
+        self.read_cache = read_cache
         self.kv_dir = self.root / "kv"
         self._catalog_path = self.kv_dir / "catalog.sqlite3"
         self._writer = GroupCommitWriter(connect_writer, None if max_pages is None else cap_pages(max_pages))

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections import UserString
 from collections.abc import AsyncIterable, Mapping, Sequence
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal, NoReturn, TypeGuard
 
 from .clock import Clock, SystemClock
 from .errors import KVError, KVTypeError
@@ -51,6 +52,14 @@ def _as_options(options: Any, method: str) -> Mapping[str, Any]:
     if isinstance(options, Mapping):
         return options
     raise TypeError(f"{method}() options must be a dict or None, got {type(options).__name__}")
+
+
+def _is_key_list(key: object) -> TypeGuard[Sequence[Any]]:
+    # Any sequence of keys is a bulk get, as the signature says, not only a list or tuple. Strings
+    # are sequences too, and bytes-like keys are refused as one key ("Key name must be a string").
+    if isinstance(key, list | tuple):
+        return True
+    return isinstance(key, Sequence) and not isinstance(key, str | UserString | bytes | bytearray | memoryview)
 
 
 def _int_option(value: Any) -> int | None:
@@ -163,7 +172,7 @@ class KVNamespace:
                 _raise_for("GET", error)
             return None if entry is None else entry.value.decode("utf-8", "replace")
         value_type, raw_ttl = _get_options(options, type, cache_ttl if cache_ttl is not None else cacheTtl)
-        if isinstance(key, list | tuple):
+        if _is_key_list(key):
             return await self._get_bulk(key, value_type, raw_ttl, with_metadata=False)
         found = await self._get_one(key, value_type, raw_ttl)
         return None if found is None else found[0]
@@ -183,7 +192,7 @@ class KVNamespace:
         For a list of keys: a dict of ``{value, metadata}`` results, None for missing keys.
         """
         value_type, raw_ttl = _get_options(options, type, cache_ttl if cache_ttl is not None else cacheTtl)
-        if isinstance(key, list | tuple):
+        if _is_key_list(key):
             return await self._get_bulk(key, value_type, raw_ttl, with_metadata=True)
         found = await self._get_one(key, value_type, raw_ttl)
         if found is None:
@@ -192,7 +201,8 @@ class KVNamespace:
 
     getWithMetadata = get_with_metadata  # the Python Workers spelling
 
-    async def _get_one(self, key: str, value_type: str | None, raw_ttl: Any) -> tuple[Any, str | None] | None:
+    async def _get_one(self, key: object, value_type: str | None, raw_ttl: Any) -> tuple[Any, str | None] | None:
+        # ``key`` is anything but a list of keys: check_key_name refuses whatever is not a string.
         try:
             cache_ttl = _int_option(raw_ttl)
             encoded = check_key_name(key)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from collections import UserString, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -270,6 +271,22 @@ async def test_bulk_get_total_size_limit(kv: KVNamespace) -> None:
     with pytest.raises(KVError) as caught:
         await kv.get(["a", "b"])
     assert str(caught.value) == "KV GET_BULK failed: 413 Total size of request exceeds the limit of 25MB"
+
+
+async def test_bulk_get_takes_any_sequence_of_keys(kv: KVNamespace) -> None:
+    # The signature promised Sequence[str]; only a list or tuple used to be a bulk get, and any other
+    # sequence was refused as one key ("Key name must be a string, got deque.").
+    await kv.put("a", "1", metadata={"m": 1})
+    assert await kv.get(deque(["a", "b"])) == {"a": "1", "b": None}
+    assert await kv.get_with_metadata(deque(["a"])) == {"a": {"value": "1", "metadata": {"m": 1}}}
+    with pytest.raises(KVError, match="^KV GET_BULK failed: 400 Key names must be strings, got int$"):
+        await kv.get(range(3))
+
+
+@pytest.mark.parametrize("key", [b"a", bytearray(b"a"), memoryview(b"a"), UserString("a")])
+async def test_a_bytes_like_or_string_like_key_is_one_key_not_a_list(kv: KVNamespace, key: object) -> None:
+    with pytest.raises(KVTypeError, match=f"^Key name must be a string, got {type(key).__name__}.$"):
+        await kv.get(key, "text")  # type: ignore[arg-type]
 
 
 async def test_bulk_get_of_json_null_reads_as_missing(kv: KVNamespace) -> None:

@@ -178,8 +178,8 @@ class GroupCommitWriter:
         by_path: dict[Path, list[_Job]] = {}
         for job in batch:
             if isinstance(job, _Setup) or job.work is None:
-                for group in groups:
-                    self._commit(group)
+                for pending in groups:
+                    self._commit(pending)
                 groups, by_path = [], {}
                 self._control(job)
                 continue

@@ -14,14 +14,14 @@ and options may come as keywords or as one dict, as scripts written for Cloudfla
 from __future__ import annotations
 
 import json
-import math
 from collections import UserString
 from collections.abc import AsyncIterable, Mapping, Sequence
 from typing import Any, Literal, NoReturn, TypeGuard
 
 from .clock import Clock, SystemClock
-from .errors import KVError, KVTypeError
-from .limits import check_key_name, encode_metadata, to_int32
+from .errors import KVError
+from .javascript import js_string
+from .limits import check_key_name, encode_metadata, to_int32, unsupported_value
 from .results import GetWithMetadataResult, ListResult
 from .service import KVService
 from .storage.base import NamespaceStorage
@@ -30,7 +30,6 @@ __all__ = ["KVNamespace", "ValueType"]
 
 ValueType = Literal["text", "json", "bytes", "arrayBuffer", "stream"]
 _UNKNOWN_TYPE = 'Unknown response type. Possible types are "text", "arrayBuffer", "json", and "stream".'
-_BAD_VALUE = "KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and ReadableStreams as values."
 
 
 def _raise_for(op: str, error: KVError) -> NoReturn:
@@ -78,18 +77,6 @@ def _convert(value: bytes, value_type: str) -> Any:
     raise TypeError(_UNKNOWN_TYPE)
 
 
-def _js_string(value: int | float) -> str:
-    # String(n) in JS, for numbers passed as a value (workerd coerces primitives to strings).
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "Infinity" if value > 0 else "-Infinity"
-        if value.is_integer() and abs(value) < 1e21:
-            return str(int(value))
-    return str(value)
-
-
 def _encode_value(value: Any) -> bytes | AsyncIterable[Any]:
     if isinstance(value, str):
         try:
@@ -101,13 +88,13 @@ def _encode_value(value: Any) -> bytes | AsyncIterable[Any]:
     if isinstance(value, bool):
         return b"true" if value else b"false"
     if isinstance(value, int | float):
-        return _js_string(value).encode()
+        return js_string(value).encode()  # workerd coerces primitives to strings
     if isinstance(value, AsyncIterable):
         return value
     try:
         return bytes(memoryview(value))  # bytearray, memoryview, array.array...: copied, as workerd does
     except TypeError:
-        raise KVTypeError(400, _BAD_VALUE) from None
+        raise unsupported_value() from None
 
 
 class KVNamespace:

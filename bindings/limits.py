@@ -20,6 +20,7 @@ import re
 from typing import Any
 
 from .errors import KVError, KVTypeError
+from .javascript import parse_json
 
 __all__ = [
     "INT32_MAX",
@@ -49,6 +50,7 @@ __all__ = [
     "parse_int",
     "resolve_expiration",
     "to_int32",
+    "unsupported_value",
 ]
 
 # Limits (KV-SPEC.md §2.3).
@@ -262,10 +264,6 @@ def _compact_json(value: Any) -> str:
     return text
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def check_metadata_size(metadata_json: str | bytes | None) -> None:
     """Metadata is limited by the UTF-8 length of its JSON text (bytes are counted as they are)."""
     if metadata_json is not None:
@@ -283,11 +281,18 @@ def check_metadata(metadata_json: str | None) -> str | None:
         return None
     check_metadata_size(metadata_json)
     try:
-        parsed = json.loads(metadata_json, parse_constant=_reject_constant)
+        parsed = parse_json(metadata_json)
     except (ValueError, RecursionError):
         raise KVError(400, "metadata must be valid json", code=10147) from None
     # JSON null is "no metadata": Cloudflare only returns metadata that is non-null.
     return None if parsed is None else _compact_json(parsed)
+
+
+def unsupported_value() -> KVTypeError:
+    """workerd's refusal of a value ``put()`` cannot store (nor a stream chunk that is not bytes)."""
+    return KVTypeError(
+        400, "KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and ReadableStreams as values."
+    )
 
 
 def check_value_size(length: int) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .clock import Clock
-from .errors import KVError, KVTypeError
+from .errors import KVError
 from .limits import (
     MAX_BULK_GET_BYTES,
     MAX_LIST_LIMIT,
@@ -34,13 +34,12 @@ from .limits import (
     check_prefix,
     check_value_size,
     resolve_expiration,
+    unsupported_value,
 )
 from .results import ListKey, ListResult, ValueWithMetadata
 from .storage.base import Buffer, Entry, EntryHead, EntryStream, NamespaceStorage, Write
 
 __all__ = ["BulkWrite", "KVService", "decode_cursor", "encode_cursor", "prepare_write"]
-
-_BAD_VALUE = "KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and ReadableStreams as values."
 
 
 def encode_cursor(key: bytes) -> str:
@@ -136,7 +135,7 @@ async def read_stream(stream: AsyncIterable[Any], *, drain: bool) -> bytearray:
         try:
             view = memoryview(chunk)
         except TypeError:
-            raise KVTypeError(400, _BAD_VALUE) from None
+            raise unsupported_value() from None
         length += view.nbytes
         if length <= MAX_VALUE_BYTES:
             data += view

@@ -323,6 +323,14 @@ async def test_put_keys_are_case_sensitive(kv: KVNamespace) -> None:
     assert (await kv.get("key"), await kv.get("KEY")) == ("lower", "upper")
 
 
+async def test_put_stores_a_number_as_javascripts_string_of_it(kv: KVNamespace) -> None:
+    # Python's str() wrote 1e-07 and 1e-05 where JavaScript's String(n) writes 1e-7 and 0.00001.
+    await kv.put("tiny", 1e-7)
+    await kv.put("small", 0.00001)
+    await kv.put("huge", 1e21)
+    assert await kv.get(["tiny", "small", "huge"]) == {"tiny": "1e-7", "small": "0.00001", "huge": "1e+21"}
+
+
 async def test_put_accepts_every_value_type(kv: KVNamespace) -> None:
     await kv.put("str", "é")
     await kv.put("bytes", b"\x00\xff")

@@ -1,6 +1,7 @@
 """The Workers KV binding a handler receives as ``env.MY_KV``.
 
-Behaviour follows Cloudflare (KV-SPEC.md §1–2): the same methods, argument styles, result shapes,
+Behaviour follows Cloudflare (https://developers.cloudflare.com/kv/api/, and the README's "The KV
+binding" for where workerhost chooses): the same methods, argument styles, result shapes,
 validation order and error texts. As in workerd, each call has two halves:
 
 1. this binding coerces numeric options to int32 and checks key names (``KVTypeError``, 414), then

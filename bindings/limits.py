@@ -1,6 +1,6 @@
 """Workers KV limits and the checks that enforce them, with Cloudflare's exact messages.
 
-Two layers of checks exist in Cloudflare, and both are mirrored here (KV-SPEC.md §2):
+Two layers of checks exist in Cloudflare, and both are mirrored here (README, "The KV binding"):
 
 * the binding (workerd) checks key names and coerces numeric options before sending anything;
   those failures are ``KVTypeError`` (a ``TypeError``) or a 414 for long keys;
@@ -53,7 +53,7 @@ __all__ = [
     "unsupported_value",
 ]
 
-# Limits (KV-SPEC.md §2.3).
+# Limits (https://developers.cloudflare.com/kv/platform/limits/; the README's table under "The KV binding").
 MAX_KEY_BYTES = 512
 MAX_VALUE_BYTES = 25 * 1024 * 1024  # 26,214,400
 MAX_METADATA_BYTES = 1024
@@ -101,7 +101,7 @@ def _js_to_number(value: Any) -> float:
 
 
 def to_int32(value: Any) -> int:
-    """Coerce a numeric binding option as workerd's ``int`` parameters do (KV-SPEC.md §2.4).
+    """Coerce a numeric binding option as workerd's ``int`` parameters do (README, "The KV binding").
 
     Fractions are truncated; NaN, ±Infinity and non-numeric values become 0; anything outside the
     int32 range is refused with V8's ``TypeError``.

@@ -161,7 +161,8 @@ class KVService:
 
     def _live(self, entry: EntryHead | Entry | EntryStream, key: bytes) -> bool:
         # get treats an entry as gone once its expiration is not after now, but list still shows
-        # it during that exact second (KV-SPEC.md §1.6); the row is deleted lazily only past it.
+        # it during that exact second, as Miniflare's list keeps expiration >= now; the row is deleted
+        # lazily only past it.
         expiration = entry.expiration
         if expiration is None:
             return True

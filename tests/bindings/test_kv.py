@@ -1,4 +1,7 @@
-"""The KV binding's behaviour, against real SQLite files (KV-SPEC.md §1, §2.2, §2.3, §5.2).
+"""The KV binding's behaviour, against real SQLite files.
+
+Sections name the page of https://developers.cloudflare.com/kv/api/ each follows; where workerhost
+chooses, the README's "The KV binding" says so.
 
 Test names follow Miniflare's KV tests where one exists, so the two suites can be read side by side.
 """
@@ -34,7 +37,7 @@ async def _junk(length: int, chunk: int = 100) -> AsyncIterator[bytes]:
         yield b"x" * size
 
 
-# --- key validation (§2.1, §2.2 rows 2-4) ---------------------------------------------------------
+# --- key validation (write-key-value-pairs: "Parameters") -----------------------------------------
 
 KEY_CALLS = [
     pytest.param("GET", lambda kv, key: kv.get(key), id="get"),
@@ -82,7 +85,7 @@ async def test_keys_may_hold_any_unicode_and_nul(kv: KVNamespace) -> None:
     assert listed == sorted(keys, key=lambda k: k.encode())
 
 
-# --- get (§1.2) -----------------------------------------------------------------------------------
+# --- get (read-key-value-pairs) -------------------------------------------------------------------
 
 
 async def test_get_returns_value(kv: KVNamespace) -> None:
@@ -169,7 +172,7 @@ async def test_get_with_metadata_without_metadata(kv: KVNamespace) -> None:
     assert (result.value, result.metadata) == (b"\x01\x02", None)
 
 
-# --- bulk get (§1.3, §2.2 rows 14-18) ------------------------------------------------------------
+# --- bulk get (read-key-value-pairs: "Request multiple keys") ------------------------------------
 
 
 async def test_bulk_get_returns_dict_in_request_order_with_none_for_missing(kv: KVNamespace) -> None:
@@ -294,7 +297,7 @@ async def test_bulk_get_of_json_null_reads_as_missing(kv: KVNamespace) -> None:
     assert await kv.get_with_metadata(["n"], "json") == {"n": None}
 
 
-# --- put (§1.4, §2.2 rows 6-11) -------------------------------------------------------------------
+# --- put (write-key-value-pairs) ------------------------------------------------------------------
 
 
 async def test_put_puts_value(kv: KVNamespace) -> None:
@@ -492,7 +495,7 @@ async def test_put_stream_of_non_bytes_is_a_type_error(kv: KVNamespace) -> None:
         await kv.put("key", strings())
 
 
-# --- delete (§1.5) --------------------------------------------------------------------------------
+# --- delete (delete-key-value-pairs) --------------------------------------------------------------
 
 
 async def test_delete_deletes_existing_keys(kv: KVNamespace) -> None:
@@ -505,7 +508,7 @@ async def test_delete_does_nothing_for_non_existent_keys(kv: KVNamespace) -> Non
     assert await kv.delete("key") is None
 
 
-# --- list (§1.6) ----------------------------------------------------------------------------------
+# --- list (list-keys) -----------------------------------------------------------------------------
 
 
 async def _fill(kv: KVNamespace, *keys: str) -> None:
@@ -636,7 +639,7 @@ async def test_list_page_is_filled_past_expired_keys(kv: KVNamespace, clock: Man
 
 
 async def test_list_at_the_exact_expiration_second_matches_miniflare(kv: KVNamespace, clock: ManualClock) -> None:
-    # get treats expiration <= now as gone; list keeps expiration >= now (KV-SPEC.md §1.6).
+    # get treats expiration <= now as gone; list keeps expiration >= now, as Miniflare does.
     await kv.put("key", "value", expiration_ttl=60)
     clock.advance(60)
     assert await kv.get("key") is None
@@ -678,7 +681,7 @@ async def test_list_cursor_is_base64_of_the_last_key(kv: KVNamespace) -> None:
     assert (await kv.list(limit=1)).cursor == "YQ=="
 
 
-# --- the binding object (CLIENTS.md) ---------------------------------------------------------------
+# --- the binding object, as Cloudflare's Python Workers hand it to a script ------------------------
 
 
 async def test_binding_is_truthy_but_not_iterable_or_sized(kv: KVNamespace) -> None:

@@ -114,6 +114,8 @@ class NamespaceStorage(Protocol):
 
     Every write coroutine returns only once the write is durable (committed); concurrent writes may
     share a commit. Reads see every write acknowledged before them, from this process or any other.
+    A write the engine cannot carry out raises ``StorageError`` (``StorageFullError`` when out of
+    room) and changes nothing.
     """
 
     async def get(self, key: bytes) -> Entry | None:
@@ -121,7 +123,10 @@ class NamespaceStorage(Protocol):
         ...
 
     async def open(self, key: bytes) -> EntryStream | None:
-        """The entry under ``key`` with its value as a stream of chunks, or None."""
+        """The entry under ``key`` with its value as a stream of chunks, or None. Expired entries are returned too.
+
+        The chunks are one version of the value even if it is overwritten while they are read.
+        """
         ...
 
     async def heads(self, keys: Sequence[bytes]) -> list[EntryHead | None]:
@@ -141,7 +146,7 @@ class NamespaceStorage(Protocol):
         ...
 
     async def put_many(self, writes: Sequence[Write]) -> None:
-        """Apply all ``writes`` in one transaction: all of them or none."""
+        """Apply all ``writes`` in one transaction: all of them or none, and no reader sees a part."""
         ...
 
     async def delete(self, key: bytes) -> None:
@@ -156,12 +161,17 @@ class NamespaceStorage(Protocol):
         """Up to ``limit`` live keys with ``prefix``, after ``start_after``, in byte order, as ``KeyRow`` tuples.
 
         A key is live if it has no expiration or ``expiration >= now``. Returns the keys and whether
-        more keys follow. Reads only the page it returns (plus dead rows skipped on the way).
+        more live keys follow. Keys come strictly after ``start_after`` (None, or a key before the
+        prefix, starts at the prefix). Reads only the page it returns (plus dead rows skipped on the way).
         """
         ...
 
     def discard_expired(self, key: bytes, now: float) -> None:
-        """Schedule deletion of ``key`` if its expiration is still before ``now`` (lazy expiry); do not wait."""
+        """Schedule deletion of ``key`` if its expiration is still before ``now`` (lazy expiry); do not wait.
+
+        The condition is judged when the deletion runs, so a key rewritten meanwhile stays; the
+        deletion runs before any write of this namespace requested after the call.
+        """
         ...
 
     async def purge_expired(self, now: float, limit: int) -> int:

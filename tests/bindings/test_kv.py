@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from bindings import KVError, KVNamespace, KVTypeError, ManualClock, SqliteStore
+from bindings import KVError, KVNamespace, KVTypeError, ManualClock, Store
 from bindings.results import GetWithMetadataResult, ListResult
 
 from .conftest import TIME_FUTURE, TIME_NOW
@@ -715,7 +715,7 @@ async def test_errors_are_picklable(kv: KVNamespace) -> None:
     assert isinstance(pickle.loads(pickle.dumps(KVTypeError(400, "x"))), TypeError)
 
 
-async def test_two_bindings_on_one_namespace_see_each_others_writes(store: SqliteStore, clock: ManualClock) -> None:
+async def test_two_bindings_on_one_namespace_see_each_others_writes(store: Store, clock: ManualClock) -> None:
     info = await store.create_namespace("shared")
     first = KVNamespace(await store.namespace(info.id), clock)
     second = KVNamespace(await store.namespace(info.id), clock)

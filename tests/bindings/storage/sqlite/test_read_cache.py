@@ -1,7 +1,7 @@
 """The SQLite engine's read cache: reads repeat for free while the file is unchanged, and never go stale.
 
 "Elsewhere" below is a plain ``sqlite3`` connection to the namespace file, as the ``sqlite3`` shell or
-another process would write it; a second process is covered in ``test_storage.py``.
+another process would write it; a second process is covered in ``test_store.py``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from bindings import KVNamespace, ManualClock, SqliteStore
 from bindings.storage import KeyInfo, open_store, sqlite_location
 from bindings.storage.sqlite import cache as sqlite_cache, namespace as engine
 
-from .conftest import TIME_NOW
+from ...conftest import TIME_NOW
 
 pytestmark = pytest.mark.anyio
 

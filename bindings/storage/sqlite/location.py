@@ -43,7 +43,8 @@ class SqliteSettings:
 
 def sqlite_location(directory: str | os.PathLike[str], *, max_pages: int | None = None, read_cache: bool = True) -> str:
     """The location of a SQLite store in ``directory`` (made absolute), naming the options not at their defaults."""
-    path = quote(Path(directory).absolute().as_posix(), safe="/")
+    # surrogateescape: a POSIX file name need not be UTF-8, and must come back byte for byte.
+    path = quote(Path(directory).absolute().as_posix(), safe="/", errors="surrogateescape")
     options: dict[str, str] = {}
     if max_pages is not None:
         options["max_pages"] = str(_pages(str(max_pages)))
@@ -68,7 +69,7 @@ def parse_sqlite_location(location: str) -> SqliteSettings:
         )
     if parts.fragment:
         raise StorageError(f"{location!r}: a directory name's '#' must be written %23 in a sqlite: location")
-    directory = unquote(parts.path)
+    directory = unquote(parts.path, errors="surrogateescape")
     if not directory:
         raise StorageError(f"{location!r}: names no directory; expected sqlite:///abs/dir")
     options = _options(location, parts.query)

@@ -14,7 +14,9 @@ from bindings.storage.sqlite.location import SqliteSettings, parse_sqlite_locati
 pytestmark = pytest.mark.anyio
 
 
-@pytest.mark.parametrize("name", ["data", "with space", "q?uery", "hash#tag", "100%", "plus+amp&eq=", "é🎉", "a;b"])
+@pytest.mark.parametrize(
+    "name", ["data", "with space", "q?uery", "hash#tag", "100%", "plus+amp&eq=", "é🎉", "a;b", "not-utf8-\udcff"]
+)
 def test_any_directory_name_round_trips(tmp_path: Path, name: str) -> None:
     location = sqlite_location(tmp_path / name, max_pages=100, read_cache=False)
     assert location.startswith("sqlite:///")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from .clock import Clock, ManualClock, SystemClock
 from .errors import KVError, KVTypeError, NamespaceNotFoundError, StorageError
 from .kv import KVNamespace
-from .storage import SqliteStore, Store
+from .storage import SqliteStore, Store, open_store, sqlite_location
 
 __all__ = [
     "Clock",
@@ -21,4 +21,6 @@ __all__ = [
     "StorageError",
     "Store",
     "SystemClock",
+    "open_store",
+    "sqlite_location",
 ]

@@ -17,9 +17,10 @@ import binascii
 import json
 from typing import Any
 
-from bindings.errors import KVError
-from bindings.limits import parse_int, to_int32
-from bindings.service import BulkWrite
+from .errors import KVError
+from .javascript import js_string
+from .limits import parse_int, to_int32
+from .service import BulkWrite
 
 __all__ = ["BulkItemError", "key_name", "pair"]
 
@@ -40,10 +41,7 @@ def _wire_number(index: int, item: dict[str, Any], name: str) -> str | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise BulkItemError(index, f'"{name}" must be a number')
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
-        text = str(int(value))
-    else:
-        text = str(value)
+    text = js_string(value)
     # The binding coerces these options to int32 before the service sees them; raw text is held
     # to the same range (the store's integers are 64-bit).
     parsed = parse_int(text)

@@ -9,7 +9,7 @@
         ├── NamespaceLimitError     the account already has the maximum number of namespaces
         └── StorageFullError        the disk (or the database's page limit) is full; nothing was written
 
-KV validation messages are Cloudflare's own (see KV-SPEC.md §2), so a handler sees locally what it
+KV validation messages are Cloudflare's own (README, "The KV binding"), so a handler sees locally what it
 would see in production: ``str(err)`` is ``"KV PUT failed: 413 Metadata length of 1025 exceeds limit
 of 1024."`` while ``err.message`` is the bare server message the REST API reuses.
 """

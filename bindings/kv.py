@@ -1,6 +1,7 @@
 """The Workers KV binding a handler receives as ``env.MY_KV``.
 
-Behaviour follows Cloudflare (KV-SPEC.md §1–2): the same methods, argument styles, result shapes,
+Behaviour follows Cloudflare (https://developers.cloudflare.com/kv/api/, and the README's "The KV
+binding" for where workerhost chooses): the same methods, argument styles, result shapes,
 validation order and error texts. As in workerd, each call has two halves:
 
 1. this binding coerces numeric options to int32 and checks key names (``KVTypeError``, 414), then
@@ -14,13 +15,14 @@ and options may come as keywords or as one dict, as scripts written for Cloudfla
 from __future__ import annotations
 
 import json
-import math
+from collections import UserString
 from collections.abc import AsyncIterable, Mapping, Sequence
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal, NoReturn, TypeGuard
 
 from .clock import Clock, SystemClock
-from .errors import KVError, KVTypeError
-from .limits import check_key_name, encode_metadata, to_int32
+from .errors import KVError
+from .javascript import js_string
+from .limits import check_key_name, encode_metadata, to_int32, unsupported_value
 from .results import GetWithMetadataResult, ListResult
 from .service import KVService
 from .storage.base import NamespaceStorage
@@ -29,7 +31,6 @@ __all__ = ["KVNamespace", "ValueType"]
 
 ValueType = Literal["text", "json", "bytes", "arrayBuffer", "stream"]
 _UNKNOWN_TYPE = 'Unknown response type. Possible types are "text", "arrayBuffer", "json", and "stream".'
-_BAD_VALUE = "KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and ReadableStreams as values."
 
 
 def _raise_for(op: str, error: KVError) -> NoReturn:
@@ -53,6 +54,14 @@ def _as_options(options: Any, method: str) -> Mapping[str, Any]:
     raise TypeError(f"{method}() options must be a dict or None, got {type(options).__name__}")
 
 
+def _is_key_list(key: object) -> TypeGuard[Sequence[Any]]:
+    # Any sequence of keys is a bulk get, as the signature says, not only a list or tuple. Strings
+    # are sequences too, and bytes-like keys are refused as one key ("Key name must be a string").
+    if isinstance(key, list | tuple):
+        return True
+    return isinstance(key, Sequence) and not isinstance(key, str | UserString | bytes | bytearray | memoryview)
+
+
 def _int_option(value: Any) -> int | None:
     return None if value is None else to_int32(value)
 
@@ -69,18 +78,6 @@ def _convert(value: bytes, value_type: str) -> Any:
     raise TypeError(_UNKNOWN_TYPE)
 
 
-def _js_string(value: int | float) -> str:
-    # String(n) in JS, for numbers passed as a value (workerd coerces primitives to strings).
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "NaN"
-        if math.isinf(value):
-            return "Infinity" if value > 0 else "-Infinity"
-        if value.is_integer() and abs(value) < 1e21:
-            return str(int(value))
-    return str(value)
-
-
 def _encode_value(value: Any) -> bytes | AsyncIterable[Any]:
     if isinstance(value, str):
         try:
@@ -92,13 +89,13 @@ def _encode_value(value: Any) -> bytes | AsyncIterable[Any]:
     if isinstance(value, bool):
         return b"true" if value else b"false"
     if isinstance(value, int | float):
-        return _js_string(value).encode()
+        return js_string(value).encode()  # workerd coerces primitives to strings
     if isinstance(value, AsyncIterable):
         return value
     try:
         return bytes(memoryview(value))  # bytearray, memoryview, array.array...: copied, as workerd does
     except TypeError:
-        raise KVTypeError(400, _BAD_VALUE) from None
+        raise unsupported_value() from None
 
 
 class KVNamespace:
@@ -161,9 +158,9 @@ class KVNamespace:
                 entry = await self._service.get(check_key_name(key))
             except KVError as error:
                 _raise_for("GET", error)
-            return None if entry is None else entry.value.decode("utf-8", "replace")  # type: ignore[union-attr]
+            return None if entry is None else entry.value.decode("utf-8", "replace")
         value_type, raw_ttl = _get_options(options, type, cache_ttl if cache_ttl is not None else cacheTtl)
-        if isinstance(key, list | tuple):
+        if _is_key_list(key):
             return await self._get_bulk(key, value_type, raw_ttl, with_metadata=False)
         found = await self._get_one(key, value_type, raw_ttl)
         return None if found is None else found[0]
@@ -183,7 +180,7 @@ class KVNamespace:
         For a list of keys: a dict of ``{value, metadata}`` results, None for missing keys.
         """
         value_type, raw_ttl = _get_options(options, type, cache_ttl if cache_ttl is not None else cacheTtl)
-        if isinstance(key, list | tuple):
+        if _is_key_list(key):
             return await self._get_bulk(key, value_type, raw_ttl, with_metadata=True)
         found = await self._get_one(key, value_type, raw_ttl)
         if found is None:
@@ -192,7 +189,8 @@ class KVNamespace:
 
     getWithMetadata = get_with_metadata  # the Python Workers spelling
 
-    async def _get_one(self, key: str, value_type: str | None, raw_ttl: Any) -> tuple[Any, str | None] | None:
+    async def _get_one(self, key: object, value_type: str | None, raw_ttl: Any) -> tuple[Any, str | None] | None:
+        # ``key`` is anything but a list of keys: check_key_name refuses whatever is not a string.
         try:
             cache_ttl = _int_option(raw_ttl)
             encoded = check_key_name(key)
@@ -204,7 +202,6 @@ class KVNamespace:
             _raise_for("GET", error)
         if entry is None:
             return None  # a bad type on a missing key is no error, as in workerd
-        assert entry.value is not None
         return _convert(entry.value, value_type or "text"), entry.metadata
 
     async def _get_bulk(self, keys: Sequence[str], value_type: str | None, raw_ttl: Any, *, with_metadata: bool) -> Any:

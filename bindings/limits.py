@@ -1,6 +1,6 @@
 """Workers KV limits and the checks that enforce them, with Cloudflare's exact messages.
 
-Two layers of checks exist in Cloudflare, and both are mirrored here (KV-SPEC.md §2):
+Two layers of checks exist in Cloudflare, and both are mirrored here (README, "The KV binding"):
 
 * the binding (workerd) checks key names and coerces numeric options before sending anything;
   those failures are ``KVTypeError`` (a ``TypeError``) or a 414 for long keys;
@@ -20,6 +20,7 @@ import re
 from typing import Any
 
 from .errors import KVError, KVTypeError
+from .javascript import parse_json
 
 __all__ = [
     "INT32_MAX",
@@ -31,9 +32,7 @@ __all__ = [
     "MAX_KEY_BYTES",
     "MAX_LIST_LIMIT",
     "MAX_METADATA_BYTES",
-    "MAX_NAMESPACES",
     "MAX_SAFE_INTEGER",
-    "MAX_TITLE_LENGTH",
     "MAX_VALUE_BYTES",
     "MIN_CACHE_TTL",
     "MIN_EXPIRATION_TTL",
@@ -51,9 +50,10 @@ __all__ = [
     "parse_int",
     "resolve_expiration",
     "to_int32",
+    "unsupported_value",
 ]
 
-# Limits (KV-SPEC.md §2.3).
+# Limits (https://developers.cloudflare.com/kv/platform/limits/; the README's table under "The KV binding").
 MAX_KEY_BYTES = 512
 MAX_VALUE_BYTES = 25 * 1024 * 1024  # 26,214,400
 MAX_METADATA_BYTES = 1024
@@ -64,8 +64,6 @@ MAX_BULK_GET_KEYS = 100
 MAX_BULK_GET_BYTES = 25 * 1024 * 1024
 MAX_BULK_WRITE_PAIRS = 10_000
 MAX_BULK_WRITE_BYTES = 100 * 1000 * 1000  # "100 MB" in the REST docs
-MAX_NAMESPACES = 1000
-MAX_TITLE_LENGTH = 512
 INT32_MIN = -(2**31)
 INT32_MAX = 2**31 - 1
 MAX_SAFE_INTEGER = 2**53 - 1
@@ -103,7 +101,7 @@ def _js_to_number(value: Any) -> float:
 
 
 def to_int32(value: Any) -> int:
-    """Coerce a numeric binding option as workerd's ``int`` parameters do (KV-SPEC.md §2.4).
+    """Coerce a numeric binding option as workerd's ``int`` parameters do (README, "The KV binding").
 
     Fractions are truncated; NaN, ±Infinity and non-numeric values become 0; anything outside the
     int32 range is refused with V8's ``TypeError``.
@@ -266,10 +264,6 @@ def _compact_json(value: Any) -> str:
     return text
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def check_metadata_size(metadata_json: str | bytes | None) -> None:
     """Metadata is limited by the UTF-8 length of its JSON text (bytes are counted as they are)."""
     if metadata_json is not None:
@@ -287,11 +281,18 @@ def check_metadata(metadata_json: str | None) -> str | None:
         return None
     check_metadata_size(metadata_json)
     try:
-        parsed = json.loads(metadata_json, parse_constant=_reject_constant)
+        parsed = parse_json(metadata_json)
     except (ValueError, RecursionError):
         raise KVError(400, "metadata must be valid json", code=10147) from None
     # JSON null is "no metadata": Cloudflare only returns metadata that is non-null.
     return None if parsed is None else _compact_json(parsed)
+
+
+def unsupported_value() -> KVTypeError:
+    """workerd's refusal of a value ``put()`` cannot store (nor a stream chunk that is not bytes)."""
+    return KVTypeError(
+        400, "KV put() accepts only strings, ArrayBuffers, ArrayBufferViews, and ReadableStreams as values."
+    )
 
 
 def check_value_size(length: int) -> None:

@@ -47,6 +47,8 @@ class _Result:
             return self.to_dict() == (other.to_dict() if isinstance(other, _Result) else other)
         return NotImplemented
 
+    # Equal to dicts, so unhashable as dicts are. Setting __hash__ to None is how Python spells that,
+    # and mypy's only objection is that None is not a method.
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:

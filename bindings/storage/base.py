@@ -1,33 +1,52 @@
 """The storage interface the KV binding runs on.
 
-An engine stores and fetches; it does not judge expiry. The binding (``bindings.kv``) applies the
-clock in one place: it passes ``now`` to the calls that must skip dead rows while paging (``list``)
+An engine stores and fetches; it does not judge expiry. The KV service (``bindings.service``) applies
+the clock in one place: it passes ``now`` to the calls that must skip dead rows while paging (``list``)
 and treats an expired entry from ``get`` as missing. Keys are UTF-8 bytes, so every engine orders
 them by bytes, which is Cloudflare's documented order.
 
 Nothing here names SQLite: a Redis engine (several hosts sharing one state) fits the same shape.
+How an engine keeps slow work (big values, fsync) off the event loop is its own business; callers
+only await. ``tests/bindings/storage/test_contract.py`` is what every engine must pass.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
+from types import TracebackType
 from typing import NamedTuple, Protocol
 
-__all__ = ["Entry", "EntryStream", "KeyInfo", "KeyRow", "NamespaceInfo", "NamespaceStorage", "Store", "Write"]
+__all__ = [
+    "Entry",
+    "EntryHead",
+    "EntryStream",
+    "KeyInfo",
+    "KeyRow",
+    "NamespaceInfo",
+    "NamespaceStorage",
+    "Store",
+    "Write",
+]
 
 Buffer = bytes | bytearray | memoryview
 
 
 @dataclass(frozen=True, slots=True)
+class EntryHead:
+    """What is stored under a key besides its value: the value's size in bytes, the expiration (whole
+    seconds since the epoch) and the metadata JSON text. Lets a caller judge a value before loading it."""
+
+    size: int
+    expiration: int | None
+    metadata: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Entry:
-    """A stored value with its expiration (whole seconds since the epoch) and metadata JSON text.
+    """A stored value with its size, expiration (whole seconds since the epoch) and metadata JSON text."""
 
-    ``value`` is None only in results of ``get_many`` for values too large to load inline; the
-    caller decides whether to load them (``get``) after checking ``size`` against its budget.
-    """
-
-    value: bytes | None
+    value: bytes
     size: int
     expiration: int | None
     metadata: str | None
@@ -35,12 +54,29 @@ class Entry:
 
 @dataclass(frozen=True, slots=True)
 class EntryStream:
-    """A value read as a stream of chunks, from one consistent snapshot."""
+    """A value read as a stream of chunks, from one consistent snapshot.
+
+    The snapshot holds resources in the engine (a read transaction, a connection) until ``chunks``
+    is read to the end or the stream is closed, so a caller that may stop early closes it:
+    ``await stream.aclose()``, or ``async with stream:``. Closing twice, or after the end, is harmless.
+    """
 
     size: int
     expiration: int | None
     metadata: str | None
-    chunks: AsyncIterator[bytes]
+    chunks: AsyncGenerator[bytes, None]
+
+    async def aclose(self) -> None:
+        """Release the snapshot; ``chunks`` yields nothing more."""
+        await self.chunks.aclose()
+
+    async def __aenter__(self) -> EntryStream:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        await self.aclose()
 
 
 class KeyInfo(NamedTuple):
@@ -78,6 +114,8 @@ class NamespaceStorage(Protocol):
 
     Every write coroutine returns only once the write is durable (committed); concurrent writes may
     share a commit. Reads see every write acknowledged before them, from this process or any other.
+    A write the engine cannot carry out raises ``StorageError`` (``StorageFullError`` when out of
+    room) and changes nothing.
     """
 
     async def get(self, key: bytes) -> Entry | None:
@@ -85,11 +123,22 @@ class NamespaceStorage(Protocol):
         ...
 
     async def open(self, key: bytes) -> EntryStream | None:
-        """The entry under ``key`` with its value as a stream of chunks, or None."""
+        """The entry under ``key`` with its value as a stream of chunks, or None. Expired entries are returned too.
+
+        The chunks are one version of the value even if it is overwritten while they are read.
+        """
+        ...
+
+    async def heads(self, keys: Sequence[bytes]) -> list[EntryHead | None]:
+        """The heads of the entries under ``keys``, in order (None where missing), without loading any value.
+
+        Cheap whatever the values' sizes: a caller with a budget (a bulk get's 25 MiB) checks it here
+        before it asks for the values.
+        """
         ...
 
     async def get_many(self, keys: Sequence[bytes]) -> list[Entry | None]:
-        """Entries for ``keys``, in order; large values are left unloaded (``value`` None)."""
+        """The entries under ``keys`` with their values loaded, in order (None where missing)."""
         ...
 
     async def put(self, key: bytes, value: Buffer, expiration: int | None, metadata: str | None) -> None:
@@ -97,7 +146,7 @@ class NamespaceStorage(Protocol):
         ...
 
     async def put_many(self, writes: Sequence[Write]) -> None:
-        """Apply all ``writes`` in one transaction: all of them or none."""
+        """Apply all ``writes`` in one transaction: all of them or none, and no reader sees a part."""
         ...
 
     async def delete(self, key: bytes) -> None:
@@ -112,12 +161,17 @@ class NamespaceStorage(Protocol):
         """Up to ``limit`` live keys with ``prefix``, after ``start_after``, in byte order, as ``KeyRow`` tuples.
 
         A key is live if it has no expiration or ``expiration >= now``. Returns the keys and whether
-        more keys follow. Reads only the page it returns (plus dead rows skipped on the way).
+        more live keys follow. Keys come strictly after ``start_after`` (None, or a key before the
+        prefix, starts at the prefix). Reads only the page it returns (plus dead rows skipped on the way).
         """
         ...
 
     def discard_expired(self, key: bytes, now: float) -> None:
-        """Schedule deletion of ``key`` if its expiration is still before ``now`` (lazy expiry); do not wait."""
+        """Schedule deletion of ``key`` if its expiration is still before ``now`` (lazy expiry); do not wait.
+
+        The condition is judged when the deletion runs, so a key rewritten meanwhile stays; the
+        deletion runs before any write of this namespace requested after the call.
+        """
         ...
 
     async def purge_expired(self, now: float, limit: int) -> int:

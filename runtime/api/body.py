@@ -7,11 +7,12 @@ buffered. Only bodies within their limit are held in memory.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, NoReturn
 
 from starlette.requests import Request
+
+from bindings import javascript
 
 from .envelope import CF_VALIDATION, ApiError
 
@@ -61,15 +62,10 @@ async def read_limited(request: Request, limit: int, refuse: Refuse | None = Non
     return data
 
 
-def _reject_constant(name: str) -> Any:
-    # JSON has no NaN or Infinity; Python's parser would accept them.
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def parse_json(data: bytes | bytearray) -> Any:
     """Parse a JSON body; a malformed one is a clean 400, however deeply it nests."""
     try:
-        return json.loads(data, parse_constant=_reject_constant)
+        return javascript.parse_json(data)  # no NaN or Infinity, which Python's parser would accept
     except RecursionError:
         raise ApiError(400, CF_VALIDATION, "Malformed JSON in request body: nested too deeply") from None
     except ValueError as exc:  # includes UnicodeDecodeError

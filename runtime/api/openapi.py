@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bindings.limits import MAX_BULK_GET_KEYS, MAX_BULK_WRITE_PAIRS, MAX_KEY_BYTES, MAX_TITLE_LENGTH
+from bindings.catalog import MAX_TITLE_LENGTH
+from bindings.limits import MAX_BULK_GET_KEYS, MAX_BULK_WRITE_PAIRS, MAX_KEY_BYTES
 
 from .paths import NAMESPACE, NAMESPACES
 

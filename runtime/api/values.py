@@ -55,11 +55,9 @@ def _not_found() -> ApiError:
 
 async def _chunks(stream: EntryStream) -> AsyncIterator[bytes]:
     # Close the store's snapshot even if the client goes away mid-value.
-    try:
+    async with stream:
         async for chunk in stream.chunks:
             yield chunk
-    finally:
-        await stream.chunks.aclose()  # type: ignore[attr-defined]
 
 
 async def get_value(api: ApiContext, request: Request) -> Response:
@@ -90,7 +88,7 @@ async def get_metadata(api: ApiContext, request: Request) -> Response:
     stream = await service.open(path_key(request))  # opened, not read: the value may be 25 MiB
     if stream is None:
         raise _not_found()
-    await stream.chunks.aclose()  # type: ignore[attr-defined]
+    await stream.aclose()
     return success(None if stream.metadata is None else json.loads(stream.metadata))
 
 

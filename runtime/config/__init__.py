@@ -2,6 +2,7 @@
 
     model.py        the frozen dataclasses a loaded config is made of
     load.py         ``load_config``: the settings table, precedence (flag, env, kv.yaml, default), eager checks
+    storage.py      the KV store's location string, from persist_to and the storage settings
     schema.py       kv.yaml's schema: every key checked, errors naming file, line and key path
     yamlmarks.py    YAML with line numbers, and the parse cache ``workerhost dev`` uses
     secrets.py      ``.dev.vars`` and redacting secret values
@@ -14,7 +15,7 @@ Nothing here imports handler code, Starlette or uvicorn.
 
 from __future__ import annotations
 
-from .load import SETTINGS, Setting, load_config, reload_config
+from .load import SETTINGS, Setting, load_config, reload_config, resolve_setting, setting_given
 from .model import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_CONFIG_FILE,
@@ -39,4 +40,6 @@ __all__ = [
     "WorkerConfig",
     "load_config",
     "reload_config",
+    "resolve_setting",
+    "setting_given",
 ]

@@ -33,9 +33,10 @@ from .model import (
 )
 from .schema import read_document
 from .secrets import DEV_VARS_FILE, Secrets, read_dev_vars
+from .storage import storage_location
 from .yamlcache import ParseCache
 
-__all__ = ["SETTINGS", "Setting", "load_config", "reload_config"]
+__all__ = ["SETTINGS", "Setting", "load_config", "reload_config", "resolve_setting", "setting_given"]
 
 @dataclass(frozen=True)
 class Setting:
@@ -91,7 +92,7 @@ def load_config(
         path: the config file; by default ``overrides["config"]``, then ``$WORKERHOST_CONFIG``, then ``kv.yaml``.
         environ: the environment to read ``WORKERHOST_*`` settings and API tokens from (default ``os.environ``).
         overrides: CLI flags by setting name (``host``, ``port``, ``persist_to``, ``processes``, ``no_reload``,
-            ``config``); a value of None means the flag was not given.
+            ``max_db_pages``, ``config``); a value of None means the flag was not given.
         parse_cache: where parsed kv.yaml documents are kept (``workerhost dev`` passes one, so an
             unchanged file loads without PyYAML); reloads of the returned config use it too.
 
@@ -101,7 +102,7 @@ def load_config(
     environ = os.environ if environ is None else environ
     overrides = {key: value for key, value in (overrides or {}).items() if value is not None}
     if path is None:
-        path = _resolve("config", overrides, environ)
+        path = resolve_setting("config", overrides, environ)
     source = os.fspath(path)
     return _load(Path(source).absolute(), source, environ, overrides, parse_cache)
 
@@ -124,38 +125,47 @@ def _load(
     document = read_document(text, source, path.parent, cache)
     secrets = read_dev_vars(path.parent / DEV_VARS_FILE, _sibling_display(source, DEV_VARS_FILE))
     workers = _apply_secrets(document.workers, secrets, source)
+    persist_to = _persist_to(document.persist_to, path.parent, overrides, environ)
     return RuntimeConfig(
         path=path,
         source=source,
         account_id=document.account_id or DEFAULT_ACCOUNT_ID,
-        persist_to=_persist_to(document.persist_to, path.parent, overrides, environ),
+        persist_to=persist_to,
         kv_namespaces=document.kv_namespaces,
         workers=workers,
         api=_api(document.tokens_env, document.read_tokens_env, environ),
         secrets=secrets,
-        host=str(_resolve("host", overrides, environ)),
-        port=_port(_resolve("port", overrides, environ)),
-        processes=_processes(_resolve("processes", overrides, environ)),
-        reload=not _flag(_resolve("no_reload", overrides, environ), _SETTINGS["no_reload"].env),
-        max_db_pages=_max_db_pages(_resolve("max_db_pages", overrides, environ)),
+        host=str(resolve_setting("host", overrides, environ)),
+        port=_port(resolve_setting("port", overrides, environ)),
+        processes=_processes(resolve_setting("processes", overrides, environ)),
+        reload=not _flag(resolve_setting("no_reload", overrides, environ), _SETTINGS["no_reload"].env),
+        storage=storage_location(
+            persist_to, environ, max_db_pages=_max_db_pages(resolve_setting("max_db_pages", overrides, environ))
+        ),
         environ=environ,
         overrides=MappingProxyType(dict(overrides)),
         parse_cache=cache,
     )
 
 
-def _resolve(name: str, overrides: Mapping[str, Any], environ: Mapping[str, str]) -> Any:
-    setting = _SETTINGS[name]
-    if name in overrides:
-        return overrides[name]
-    if setting.env in environ:
-        return environ[setting.env]
-    return setting.default
+def setting_given(name: str, overrides: Mapping[str, Any], environ: Mapping[str, str]) -> Any:
+    """What the CLI flag (``overrides[name]``, None meaning not given) or else the environment variable
+    of setting ``name`` says; None if neither gives it."""
+    value = overrides.get(name)
+    if value is not None:
+        return value
+    return environ.get(_SETTINGS[name].env)
+
+
+def resolve_setting(name: str, overrides: Mapping[str, Any], environ: Mapping[str, str]) -> Any:
+    """Setting ``name``'s value: its CLI flag, else its environment variable, else its default."""
+    value = setting_given(name, overrides, environ)
+    return _SETTINGS[name].default if value is None else value
 
 
 def _persist_to(from_file: str | None, base: Path, overrides: Mapping[str, Any], environ: Mapping[str, str]) -> Path:
     # Flags and environment variables are relative to the working directory; kv.yaml's value to kv.yaml.
-    chosen = _resolve("persist_to", overrides, environ)
+    chosen = resolve_setting("persist_to", overrides, environ)
     if chosen is not None:
         return Path(chosen).absolute()
     return (base / (from_file or DEFAULT_PERSIST_TO)).absolute()
@@ -179,7 +189,7 @@ def _max_db_pages(value: Any) -> int | None:
     if value is None:
         return None
     text = str(value).strip()
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:  # "²".isdigit(), but int("²") fails
         env = _SETTINGS["max_db_pages"].env
         raise ConfigError(f"{env} must be a whole number of pages (at least 1), got {value!r}")
     return int(text)

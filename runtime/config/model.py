@@ -103,7 +103,9 @@ class RuntimeConfig:
     port: int = DEFAULT_PORT
     processes: int = 1  # server processes sharing the listening socket (``--workers``)
     reload: bool = True
-    max_db_pages: int | None = None  # a cap on each database file, for trying out a full disk
+    # Where the KV store lives, as ``bindings.storage.open_store`` takes it: built by ``load_config``
+    # from persist_to and the engine's settings (``runtime.config.storage``).
+    storage: str = DEFAULT_PERSIST_TO
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False, compare=False)
     overrides: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     parse_cache: ParseCache | None = field(default=None, repr=False, compare=False)  # reused by reloads

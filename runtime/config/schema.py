@@ -14,6 +14,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NoReturn
 
+from bindings.catalog import MAX_TITLE_LENGTH, is_namespace_id
+
 from ..errors import ConfigError
 from .cron import parse_cron
 from .model import KVBindingConfig, KVNamespaceConfig, WorkerConfig
@@ -31,10 +33,10 @@ _TRIGGER_KEYS = ("crons",)
 _API_KEYS = ("tokens_env", "read_tokens_env")
 _DEFAULT_ROUTES = ("/*",)
 
-_HEX32 = re.compile(r"[0-9a-f]{32}")
+# Cloudflare's account ids have the form of its namespace ids: 32 lowercase hex digits.
+_is_account_id = is_namespace_id
 _WORKER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_MAX_TITLE = 512
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,7 @@ class _Reader:
             self.fail(getattr(data, "line", 1), f"the top level must be a mapping of settings, got {_describe(data)}")
         top = self.mapping(data, 1, "", _TOP_KEYS)
         account_id = self.optional_string(top, "account_id", "account_id", "a string of 32 lowercase hex digits")
-        if account_id is not None and not _HEX32.fullmatch(account_id):
+        if account_id is not None and not _is_account_id(account_id):
             self.fail(
                 self.line_of(top, "account_id"),
                 f"account_id must be 32 lowercase hex digits, got {_describe(account_id)}",
@@ -180,10 +182,10 @@ class _Reader:
             self.fail(line, f"{path} must be a mapping with keys title, id, got nothing (null)")
         title_value, title_line = self.required(entry, "title", path, "the namespace's title")
         title = self.string(title_value, title_line, f"{path}.title", "a non-empty string")
-        if len(title) > _MAX_TITLE:
-            self.fail(title_line, f"{path}.title must be at most {_MAX_TITLE} characters, got {len(title)}")
+        if len(title) > MAX_TITLE_LENGTH:
+            self.fail(title_line, f"{path}.title must be at most {MAX_TITLE_LENGTH} characters, got {len(title)}")
         namespace_id = self.optional_string(entry, "id", f"{path}.id", "32 lowercase hex digits")
-        if namespace_id is not None and not _HEX32.fullmatch(namespace_id):
+        if namespace_id is not None and not is_namespace_id(namespace_id):
             self.fail(self.line_of(entry, "id"), f"{path}.id must be 32 lowercase hex digits, got {namespace_id!r}")
         for index, other in enumerate(seen):
             if other.title == title:

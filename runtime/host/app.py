@@ -108,7 +108,7 @@ def create_app(
     """Build the host's Starlette app for ``config``.
 
     Args:
-        store: inject a KV store (tests, the pytest plugin); by default one is opened at ``config.persist_to``.
+        store: inject a KV store (tests, the pytest plugin); by default the one at ``config.storage``.
         clock: inject a clock (e.g. ``bindings.ManualClock``) for KV expiry and crons.
         extra_routes: more Starlette routes, e.g. ``Mount("/client/v4", api_app)``; their paths take
             precedence over worker routes.

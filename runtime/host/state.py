@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
 
-from bindings import SqliteStore, SystemClock
+from bindings import SystemClock
 from bindings.clock import Clock
-from bindings.storage.base import Store
+from bindings.storage import Store, open_store
 
 from ..config import RuntimeConfig, reload_config
 from ..config.secrets import redactor
@@ -49,8 +49,8 @@ class Host:
 
     Args:
         config: the validated config.
-        store: the KV store; by default a ``SqliteStore`` at ``config.persist_to``, opened at start
-            and closed at stop. An injected store is left open.
+        store: the KV store; by default the one at ``config.storage`` (``open_store``), opened at
+            start and closed at stop. An injected store is left open.
         clock: where KV and cron get the time; ``SystemClock`` by default.
         change_source: where file changes come from when ``config.reload`` is on; watchfiles by default.
         debug: show tracebacks on handler errors (dev); otherwise a plain 500.
@@ -91,7 +91,7 @@ class Host:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = SqliteStore(self.config.persist_to, max_pages=self.config.max_db_pages)
+            self._store = open_store(self.config.storage)
         return self._store
 
     @property
@@ -202,7 +202,8 @@ class Host:
         return False
 
     def _keep_fixed_settings(self, config: RuntimeConfig) -> RuntimeConfig:
-        # The store and the listening socket are open; changing them needs a restart.
+        # The store and the listening socket are open; changing them needs a restart. (The storage
+        # location follows persist_to, so the warning about persist_to covers it.)
         from dataclasses import replace
 
         for name in ("persist_to", "account_id"):
@@ -215,7 +216,7 @@ class Host:
             host=self.config.host,
             port=self.config.port,
             reload=self.config.reload,
-            max_db_pages=self.config.max_db_pages,
+            storage=self.config.storage,
         )
 
 

@@ -85,6 +85,7 @@ def workerhost_config_path(pytestconfig: pytest.Config) -> Path:
 def workerhost_config(workerhost_config_path: Path, tmp_path_factory: pytest.TempPathFactory) -> RuntimeConfig:
     """kv.yaml, loaded and checked, with KV data in a directory of this test's own and no file watching."""
     from ..config import load_config
+    from ..config.storage import storage_location
     from ..errors import WorkerhostError
 
     try:
@@ -92,7 +93,10 @@ def workerhost_config(workerhost_config_path: Path, tmp_path_factory: pytest.Tem
     except WorkerhostError as exc:
         problem = exc
     else:
-        return dataclasses.replace(config, persist_to=tmp_path_factory.mktemp("workerhost"), reload=False)
+        persist_to = tmp_path_factory.mktemp("workerhost")
+        # The store goes with the data: the test's own directory, with no page cap (a dev-server setting).
+        storage = storage_location(persist_to, config.environ)
+        return dataclasses.replace(config, persist_to=persist_to, storage=storage, reload=False)
     _fail_setup(problem)  # outside the except clause, so the report is the one line, not a chain
 
 
@@ -116,11 +120,11 @@ def _close(store: Store) -> None:
 @pytest.fixture
 def workerhost_app(workerhost_config: RuntimeConfig, workerhost_clock: ManualClock) -> Iterator[HostApp]:
     """The host app on this test's store and clock, not started (the harness fixtures start it)."""
-    from bindings import SqliteStore
+    from bindings import open_store
 
     from ..host.app import create_app
 
-    store = SqliteStore(workerhost_config.persist_to)
+    store = open_store(workerhost_config.storage)
     app = create_app(workerhost_config, store=store, clock=workerhost_clock, debug=True, crons=False)
     try:
         yield app

@@ -1,17 +1,32 @@
-"""Fixtures for binding tests: a real SQLite store in a temp dir and a clock the test moves."""
+"""Fixtures for binding tests: a real store on every engine, in a temp dir, and a clock the test moves.
+
+``location`` is the one fixture that names engines: every test that uses a store (the storage
+contract, the binding, the KV service) runs once per engine. A Redis engine joins by adding its
+param to ``ENGINES``. Tests of one engine's own machinery override ``store`` in their folder
+(``storage/sqlite/conftest.py``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
-from bindings import KVNamespace, ManualClock, SqliteStore
+from bindings import KVNamespace, ManualClock, Store, open_store, sqlite_location
 
 # Miniflare's KV tests run at a fake "now" of 1000 s; so do ours, so messages match theirs.
 TIME_NOW = 1000
 TIME_FUTURE = 1500
+
+Engine = Callable[[Path], str]  # a fresh temporary directory → the location of an empty store
+
+
+def _sqlite(tmp_path: Path) -> str:
+    return sqlite_location(tmp_path / "persist")
+
+
+ENGINES = [pytest.param(_sqlite, id="sqlite")]
 
 
 @pytest.fixture
@@ -24,14 +39,21 @@ def clock() -> ManualClock:
     return ManualClock(TIME_NOW)
 
 
+@pytest.fixture(params=ENGINES)
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where an empty store lives, once per engine; ``open_store(location)`` opens it (again)."""
+    engine: Engine = request.param
+    return engine(tmp_path)
+
+
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    store = SqliteStore(tmp_path / "persist")
+async def store(location: str) -> AsyncIterator[Store]:
+    store = open_store(location)
     yield store
     await store.close()
 
 
 @pytest.fixture
-async def kv(store: SqliteStore, clock: ManualClock) -> KVNamespace:
+async def kv(store: Store, clock: ManualClock) -> KVNamespace:
     info = await store.create_namespace("test")
     return KVNamespace(await store.namespace(info.id), clock, name="NAMESPACE")

@@ -1,4 +1,7 @@
-"""The KV binding's behaviour, against real SQLite files (KV-SPEC.md §1, §2.2, §2.3, §5.2).
+"""The KV binding's behaviour, against real SQLite files.
+
+Sections name the page of https://developers.cloudflare.com/kv/api/ each follows; where workerhost
+chooses, the README's "The KV binding" says so.
 
 Test names follow Miniflare's KV tests where one exists, so the two suites can be read side by side.
 """
@@ -7,11 +10,12 @@ from __future__ import annotations
 
 import json
 import pickle
+from collections import UserString, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from bindings import KVError, KVNamespace, KVTypeError, ManualClock, SqliteStore
+from bindings import KVError, KVNamespace, KVTypeError, ManualClock, Store
 from bindings.results import GetWithMetadataResult, ListResult
 
 from .conftest import TIME_FUTURE, TIME_NOW
@@ -33,7 +37,7 @@ async def _junk(length: int, chunk: int = 100) -> AsyncIterator[bytes]:
         yield b"x" * size
 
 
-# --- key validation (§2.1, §2.2 rows 2-4) ---------------------------------------------------------
+# --- key validation (write-key-value-pairs: "Parameters") -----------------------------------------
 
 KEY_CALLS = [
     pytest.param("GET", lambda kv, key: kv.get(key), id="get"),
@@ -81,7 +85,7 @@ async def test_keys_may_hold_any_unicode_and_nul(kv: KVNamespace) -> None:
     assert listed == sorted(keys, key=lambda k: k.encode())
 
 
-# --- get (§1.2) -----------------------------------------------------------------------------------
+# --- get (read-key-value-pairs) -------------------------------------------------------------------
 
 
 async def test_get_returns_value(kv: KVNamespace) -> None:
@@ -168,7 +172,7 @@ async def test_get_with_metadata_without_metadata(kv: KVNamespace) -> None:
     assert (result.value, result.metadata) == (b"\x01\x02", None)
 
 
-# --- bulk get (§1.3, §2.2 rows 14-18) ------------------------------------------------------------
+# --- bulk get (read-key-value-pairs: "Request multiple keys") ------------------------------------
 
 
 async def test_bulk_get_returns_dict_in_request_order_with_none_for_missing(kv: KVNamespace) -> None:
@@ -272,12 +276,28 @@ async def test_bulk_get_total_size_limit(kv: KVNamespace) -> None:
     assert str(caught.value) == "KV GET_BULK failed: 413 Total size of request exceeds the limit of 25MB"
 
 
+async def test_bulk_get_takes_any_sequence_of_keys(kv: KVNamespace) -> None:
+    # The signature promised Sequence[str]; only a list or tuple used to be a bulk get, and any other
+    # sequence was refused as one key ("Key name must be a string, got deque.").
+    await kv.put("a", "1", metadata={"m": 1})
+    assert await kv.get(deque(["a", "b"])) == {"a": "1", "b": None}
+    assert await kv.get_with_metadata(deque(["a"])) == {"a": {"value": "1", "metadata": {"m": 1}}}
+    with pytest.raises(KVError, match="^KV GET_BULK failed: 400 Key names must be strings, got int$"):
+        await kv.get(range(3))
+
+
+@pytest.mark.parametrize("key", [b"a", bytearray(b"a"), memoryview(b"a"), UserString("a")])
+async def test_a_bytes_like_or_string_like_key_is_one_key_not_a_list(kv: KVNamespace, key: object) -> None:
+    with pytest.raises(KVTypeError, match=f"^Key name must be a string, got {type(key).__name__}.$"):
+        await kv.get(key, "text")  # type: ignore[arg-type]
+
+
 async def test_bulk_get_of_json_null_reads_as_missing(kv: KVNamespace) -> None:
     await kv.put("n", "null", metadata={"m": 1})
     assert await kv.get_with_metadata(["n"], "json") == {"n": None}
 
 
-# --- put (§1.4, §2.2 rows 6-11) -------------------------------------------------------------------
+# --- put (write-key-value-pairs) ------------------------------------------------------------------
 
 
 async def test_put_puts_value(kv: KVNamespace) -> None:
@@ -304,6 +324,14 @@ async def test_put_keys_are_case_sensitive(kv: KVNamespace) -> None:
     await kv.put("key", "lower")
     await kv.put("KEY", "upper")
     assert (await kv.get("key"), await kv.get("KEY")) == ("lower", "upper")
+
+
+async def test_put_stores_a_number_as_javascripts_string_of_it(kv: KVNamespace) -> None:
+    # Python's str() wrote 1e-07 and 1e-05 where JavaScript's String(n) writes 1e-7 and 0.00001.
+    await kv.put("tiny", 1e-7)
+    await kv.put("small", 0.00001)
+    await kv.put("huge", 1e21)
+    assert await kv.get(["tiny", "small", "huge"]) == {"tiny": "1e-7", "small": "0.00001", "huge": "1e+21"}
 
 
 async def test_put_accepts_every_value_type(kv: KVNamespace) -> None:
@@ -467,7 +495,7 @@ async def test_put_stream_of_non_bytes_is_a_type_error(kv: KVNamespace) -> None:
         await kv.put("key", strings())
 
 
-# --- delete (§1.5) --------------------------------------------------------------------------------
+# --- delete (delete-key-value-pairs) --------------------------------------------------------------
 
 
 async def test_delete_deletes_existing_keys(kv: KVNamespace) -> None:
@@ -480,7 +508,7 @@ async def test_delete_does_nothing_for_non_existent_keys(kv: KVNamespace) -> Non
     assert await kv.delete("key") is None
 
 
-# --- list (§1.6) ----------------------------------------------------------------------------------
+# --- list (list-keys) -----------------------------------------------------------------------------
 
 
 async def _fill(kv: KVNamespace, *keys: str) -> None:
@@ -611,7 +639,7 @@ async def test_list_page_is_filled_past_expired_keys(kv: KVNamespace, clock: Man
 
 
 async def test_list_at_the_exact_expiration_second_matches_miniflare(kv: KVNamespace, clock: ManualClock) -> None:
-    # get treats expiration <= now as gone; list keeps expiration >= now (KV-SPEC.md §1.6).
+    # get treats expiration <= now as gone; list keeps expiration >= now, as Miniflare does.
     await kv.put("key", "value", expiration_ttl=60)
     clock.advance(60)
     assert await kv.get("key") is None
@@ -653,7 +681,7 @@ async def test_list_cursor_is_base64_of_the_last_key(kv: KVNamespace) -> None:
     assert (await kv.list(limit=1)).cursor == "YQ=="
 
 
-# --- the binding object (CLIENTS.md) ---------------------------------------------------------------
+# --- the binding object, as Cloudflare's Python Workers hand it to a script ------------------------
 
 
 async def test_binding_is_truthy_but_not_iterable_or_sized(kv: KVNamespace) -> None:
@@ -687,7 +715,7 @@ async def test_errors_are_picklable(kv: KVNamespace) -> None:
     assert isinstance(pickle.loads(pickle.dumps(KVTypeError(400, "x"))), TypeError)
 
 
-async def test_two_bindings_on_one_namespace_see_each_others_writes(store: SqliteStore, clock: ManualClock) -> None:
+async def test_two_bindings_on_one_namespace_see_each_others_writes(store: Store, clock: ManualClock) -> None:
     info = await store.create_namespace("shared")
     first = KVNamespace(await store.namespace(info.id), clock)
     second = KVNamespace(await store.namespace(info.id), clock)

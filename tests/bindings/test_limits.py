@@ -1,4 +1,4 @@
-"""The pure checks in bindings.limits: coercion, parsing, and each message (KV-SPEC.md §2)."""
+"""The pure checks in bindings.limits: coercion, parsing, and each message (README, "The KV binding")."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bindings import KVNamespace, SqliteStore
+from bindings import KVNamespace, open_store
 
 
 def value_for(key: str) -> str:
@@ -20,7 +20,7 @@ def value_for(key: str) -> str:
 
 
 async def main(persist: str, namespace_id: str, tag: str, count: int, concurrency: int) -> None:
-    store = SqliteStore(persist)
+    store = open_store(persist)  # a directory: the SQLite engine
     kv = KVNamespace(await store.namespace(namespace_id))
     queue: asyncio.Queue[int] = asyncio.Queue()
     for n in range(count):

@@ -12,7 +12,7 @@ hostile input                tests
 namespace ids ``../../etc``  test_namespace_ids_that_try_to_leave_the_store_are_refused;
 ``%2e%2e``, > 32 characters  test_exposure.py::test_no_request_reaches_a_file_outside_the_persist_directory;
                              api/test_namespaces.py::test_get_of_a_malformed_namespace_id_is_10013;
-                             bindings/test_storage.py::test_unknown_or_malformed_namespace_ids_are_not_found
+                             bindings/storage/test_contract.py::test_unknown_or_malformed_namespace_ids_are_not_found
 keys empty, ``.``, ``..``,   test_keys_the_service_refuses, test_a_key_of_512_bytes_is_stored_exactly;
 512 / 513 bytes              api/test_values.py::test_an_empty_key_is_400, ::test_dot_keys_are_400,
                              ::test_a_key_over_512_bytes_is_414; bindings/test_kv.py::test_key_of_512_bytes_is_accepted

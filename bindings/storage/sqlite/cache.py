@@ -19,17 +19,17 @@ commits would be missed. The WAL-index header changes on every commit by design.
 
 Memory is bounded per file and reading thread: values of at most ``MAX_CACHED_VALUE`` bytes, at most
 ``MAX_ENTRIES`` of them and ``MAX_ENTRY_BYTES`` in all; at most ``MAX_PAGES`` pages and
-``MAX_PAGE_BYTES`` of keys and metadata; the oldest go first. ``WORKERHOST_READ_CACHE=0`` turns the
-cache off (the benchmark does, to compare storage rather than memory).
+``MAX_PAGE_BYTES`` of keys and metadata; the oldest go first. The store's ``read_cache`` option turns
+the cache off (``WORKERHOST_READ_CACHE=0`` for the host; the benchmark does, to compare storage
+rather than memory).
 """
 
 from __future__ import annotations
 
+import enum
 import math
-import os
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
 
 from ..base import Entry
 from .walindex import WalIndex, header_is_valid
@@ -42,7 +42,6 @@ __all__ = [
     "MAX_PAGE_BYTES",
     "MISS",
     "ReadCache",
-    "cache_enabled",
 ]
 
 MAX_ENTRIES = 4096
@@ -50,15 +49,16 @@ MAX_CACHED_VALUE = 4096  # bytes; bigger values are read from the file each time
 MAX_ENTRY_BYTES = 2 * 1024 * 1024
 MAX_PAGES = 32
 MAX_PAGE_BYTES = 4 * 1024 * 1024
-MISS = object()  # nothing cached for this key (distinct from None: cached as missing)
+
+
+class _Miss(enum.Enum):
+    MISS = enum.auto()
+
+
+MISS = _Miss.MISS  # nothing cached for this key (distinct from None: cached as missing)
 
 PageKey = tuple[bytes, bytes | None, int]  # prefix, start after, limit
 Rows = Sequence[tuple[bytes, int | None, str | None]]
-
-
-def cache_enabled() -> bool:
-    """False when ``WORKERHOST_READ_CACHE`` is 0 (or false, no, off)."""
-    return os.environ.get("WORKERHOST_READ_CACHE", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 class _Page:
@@ -125,7 +125,7 @@ class ReadCache:
 
     # --- single keys -----------------------------------------------------------------------------
 
-    def entry(self, key: bytes) -> Entry | None | Any:
+    def entry(self, key: bytes) -> Entry | None | _Miss:
         """The cached entry (None: cached as missing), or ``MISS``."""
         return self._entries.get(key, MISS)
 
@@ -133,7 +133,7 @@ class ReadCache:
         if not self.enabled:
             return
         size = 0 if entry is None else entry.size
-        if entry is not None and (entry.value is None or size > MAX_CACHED_VALUE):
+        if size > MAX_CACHED_VALUE:
             return
         entries = self._entries
         while entries and (len(entries) >= MAX_ENTRIES or self._entry_bytes + size > MAX_ENTRY_BYTES):

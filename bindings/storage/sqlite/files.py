@@ -19,7 +19,6 @@ Why SQLite and these settings:
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -33,7 +32,6 @@ __all__ = [
     "connect_writer",
     "create_catalog_file",
     "create_namespace_file",
-    "is_namespace_id",
 ]
 
 SCHEMA_VERSION = 1
@@ -42,7 +40,6 @@ _NO_PAGE_CAP = 4294967294
 # Long enough that two processes writing the same file queue behind each other rather than fail
 # with "database is locked"; a commit holds the lock for milliseconds.
 BUSY_TIMEOUT_SECONDS = 60.0
-_NAMESPACE_ID = re.compile(r"[0-9a-f]{32}")
 
 _NAMESPACE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -63,11 +60,6 @@ CREATE TABLE IF NOT EXISTS namespaces (
     created_on TEXT NOT NULL
 );
 """
-
-
-def is_namespace_id(value: str) -> bool:
-    """True for 32 lowercase hex digits, the only ids that ever reach a file name."""
-    return _NAMESPACE_ID.fullmatch(value) is not None
 
 
 def _initialise(path: Path, schema: str) -> None:

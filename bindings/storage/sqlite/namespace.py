@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from ...errors import StorageError
-from ..base import Buffer, Entry, EntryStream, KeyRow, Write
+from ..base import Buffer, Entry, EntryHead, EntryStream, KeyRow, Write
 from .cache import MISS, ReadCache
 from .files import connect_reader
 from .walindex import WalIndex
@@ -81,9 +81,10 @@ class ReaderConnections:
 
     def get(self) -> sqlite3.Connection:
         try:
-            return self._local.connection  # type: ignore[no-any-return]
+            connection: sqlite3.Connection = self._local.connection
         except AttributeError:
             return self._open()
+        return connection
 
     def cache(self) -> tuple[sqlite3.Connection, ReadCache]:
         """This thread's connection and its cache, checked against the file (so safe to use at once)."""
@@ -168,7 +169,7 @@ class SqliteNamespace:
         connection, cache = self._readers.cache()
         entry = cache.entry(key)
         if entry is not MISS:
-            return entry  # type: ignore[no-any-return]
+            return entry
         try:
             rows = connection.execute(_GET, (key,)).fetchall()
         except sqlite3.Error as exc:
@@ -215,16 +216,35 @@ class SqliteNamespace:
             raise
         return EntryStream(size, expiration, metadata, _blob_chunks(connection, blob))
 
+    async def heads(self, keys: Sequence[bytes]) -> list[EntryHead | None]:
+        if not keys:
+            return []
+        query = f"SELECT key, size, expiration, metadata FROM entries WHERE key IN ({_marks(len(keys))})"
+        found = {row[0]: EntryHead(*row[1:]) for row in self._readers.read(query, keys)}
+        return [found.get(key) for key in keys]
+
     async def get_many(self, keys: Sequence[bytes]) -> list[Entry | None]:
         if not keys:
             return []
-        marks = ",".join("?" * len(keys))
+        # Small values come with the lookup, inline; the large ones are then read on a thread.
         query = (
             f"SELECT key, expiration, metadata, size, CASE WHEN size <= {INLINE_MAX} THEN value END "
-            f"FROM entries WHERE key IN ({marks})"
+            f"FROM entries WHERE key IN ({_marks(len(keys))})"
         )
-        found = {row[0]: Entry(row[4], row[3], row[1], row[2]) for row in self._readers.read(query, keys)}
+        found: dict[bytes, Entry | None] = {}
+        large: list[bytes] = []
+        for key, expiration, metadata, size, value in self._readers.read(query, keys):
+            if value is None:
+                large.append(key)
+            else:
+                found[key] = Entry(value, size, expiration, metadata)
+        if large:
+            found.update(await asyncio.to_thread(self._get_many_blocking, large))
         return [found.get(key) for key in keys]
+
+    def _get_many_blocking(self, keys: list[bytes]) -> dict[bytes, Entry | None]:
+        # One key at a time: each value is up to 25 MiB, and a statement holds its rows until done.
+        return {key: self._get_blocking(key) for key in keys}
 
     async def list(self, prefix: bytes, start_after: bytes | None, limit: int, now: float) -> tuple[list[KeyRow], bool]:
         connection, cache = self._readers.cache()
@@ -298,11 +318,15 @@ def _run(connection: sqlite3.Connection, sql: str, rows: Sequence[Sequence[Any]]
         connection.executemany(sql, rows).close()
 
 
-async def _one_chunk(value: bytes) -> AsyncIterator[bytes]:
+def _marks(count: int) -> str:
+    return ",".join("?" * count)
+
+
+async def _one_chunk(value: bytes) -> AsyncGenerator[bytes, None]:
     yield value
 
 
-async def _blob_chunks(connection: sqlite3.Connection, blob: sqlite3.Blob) -> AsyncIterator[bytes]:
+async def _blob_chunks(connection: sqlite3.Connection, blob: sqlite3.Blob) -> AsyncGenerator[bytes, None]:
     try:
         while True:
             chunk = await asyncio.to_thread(blob.read, _CHUNK)

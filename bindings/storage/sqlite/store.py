@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ...errors import NamespaceLimitError, NamespaceNotFoundError, NamespaceTitleError, StorageError
-from ...limits import MAX_NAMESPACES, MAX_TITLE_LENGTH
+from ... import catalog
+from ...errors import NamespaceNotFoundError
 from ..base import NamespaceInfo
-from .cache import cache_enabled
-from .files import cap_pages, connect_writer, create_catalog_file, create_namespace_file, is_namespace_id
+from .files import cap_pages, connect_writer, create_catalog_file, create_namespace_file
 from .namespace import ReaderConnections, SqliteNamespace
 from .writer import GroupCommitWriter
 
@@ -30,20 +28,18 @@ class SqliteStore:
 
     Args:
         persist_to: the persist directory (created if missing).
-        read_cache: keep recent reads in memory while their file is unchanged (``sqlite_cache``); by
-            default on unless the environment sets ``WORKERHOST_READ_CACHE=0``.
+        read_cache: keep recent reads in memory while their file is unchanged (``sqlite_cache``).
         max_pages: cap every database file at this many pages (4 KiB each), so a write that would
             grow one past it fails with ``StorageFullError`` as on a full disk; None for no cap.
             For fault testing; ``set_max_pages`` changes it while the store runs.
 
     Any number of stores, in this process or others, may open the same directory at once.
+    ``open_store(sqlite_location(...))`` builds one from a location string (``sqlite_location``).
     """
 
-    def __init__(
-        self, persist_to: str | Path, *, read_cache: bool | None = None, max_pages: int | None = None
-    ) -> None:
+    def __init__(self, persist_to: str | Path, *, read_cache: bool = True, max_pages: int | None = None) -> None:
         self.root = Path(persist_to).resolve()
-        self.read_cache = cache_enabled() if read_cache is None else read_cache
+        self.read_cache = read_cache
         self.kv_dir = self.root / "kv"
         self._catalog_path = self.kv_dir / "catalog.sqlite3"
         self._writer = GroupCommitWriter(connect_writer, None if max_pages is None else cap_pages(max_pages))
@@ -63,14 +59,14 @@ class SqliteStore:
 
     def namespace_path(self, namespace_id: str) -> Path:
         """The file of a namespace. Only a well-formed id ever becomes part of a path."""
-        if not is_namespace_id(namespace_id):
+        if not catalog.is_namespace_id(namespace_id):
             raise NamespaceNotFoundError(namespace_id)
         return self.kv_dir / f"{namespace_id}.sqlite3"
 
     # --- catalog reads ---------------------------------------------------------------------------
 
     async def get_namespace(self, namespace_id: str) -> NamespaceInfo | None:
-        if not isinstance(namespace_id, str) or not is_namespace_id(namespace_id):
+        if not catalog.is_namespace_id(namespace_id):
             return None
         self._ensure_catalog()
         rows = self._catalog.read("SELECT id, title FROM namespaces WHERE id = ?", (namespace_id,))
@@ -98,11 +94,8 @@ class SqliteStore:
     # --- catalog writes --------------------------------------------------------------------------
 
     async def create_namespace(self, title: str, namespace_id: str | None = None) -> NamespaceInfo:
-        _check_title(title)
-        if namespace_id is None:
-            namespace_id = uuid.uuid4().hex
-        elif not is_namespace_id(namespace_id):
-            raise StorageError(f"namespace id must be 32 lowercase hex digits, got {namespace_id!r}")
+        catalog.check_title(title)
+        namespace_id = catalog.new_namespace_id() if namespace_id is None else catalog.check_namespace_id(namespace_id)
         self._ensure_catalog()
         path = self.namespace_path(namespace_id)
         existed = path.exists()
@@ -111,10 +104,9 @@ class SqliteStore:
 
         def insert(connection: sqlite3.Connection) -> None:
             (count,) = connection.execute("SELECT count(*) FROM namespaces").fetchone()
-            if count >= MAX_NAMESPACES:
-                raise NamespaceLimitError(f"an account may have at most {MAX_NAMESPACES} namespaces")
+            catalog.check_namespace_count(count)
             if connection.execute("SELECT 1 FROM namespaces WHERE id = ?", (namespace_id,)).fetchone():
-                raise StorageError(f"a namespace with id {namespace_id} already exists")
+                raise catalog.duplicate_id(namespace_id)
             _insert_or_update(connection, "INSERT INTO namespaces VALUES (?, ?, ?)", (namespace_id, title, created_on))
 
         try:
@@ -126,7 +118,7 @@ class SqliteStore:
         return NamespaceInfo(namespace_id, title)
 
     async def rename_namespace(self, namespace_id: str, title: str) -> NamespaceInfo:
-        _check_title(title)
+        catalog.check_title(title)
         self._ensure_catalog()
 
         def rename(connection: sqlite3.Connection) -> None:
@@ -187,18 +179,11 @@ class SqliteStore:
         self._catalog.close()
 
 
-def _check_title(title: object) -> None:
-    if not isinstance(title, str) or not title.strip():
-        raise NamespaceTitleError("request is missing a title definition", missing=True)
-    if len(title) > MAX_TITLE_LENGTH:
-        raise NamespaceTitleError(f"title must be at most {MAX_TITLE_LENGTH} characters, got {len(title)}")
-
-
 def _insert_or_update(connection: sqlite3.Connection, sql: str, parameters: tuple[str, ...]) -> sqlite3.Cursor:
     try:
         return connection.execute(sql, parameters)
-    except sqlite3.IntegrityError:
-        raise NamespaceTitleError("a namespace with this account ID and title already exists", duplicate=True) from None
+    except sqlite3.IntegrityError:  # the title column is UNIQUE: the check and the write are one statement
+        raise catalog.duplicate_title() from None
 
 
 def _remove_files(path: Path) -> None:

@@ -18,7 +18,7 @@ import asyncio
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,14 +45,27 @@ class _Setup:
         self.future = future
 
 
+class _Forget:
+    """A control job: close the connection to ``path`` (its namespace was deleted)."""
+
+    __slots__ = ("path", "loop", "future")
+
+    def __init__(self, path: Path, loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any]) -> None:
+        self.path = path
+        self.loop = loop
+        self.future = future
+
+
 class _Job:
+    """A write: ``work`` runs inside the file's next transaction; ``future`` (if any) gets its result."""
+
     __slots__ = ("path", "work", "loop", "future")
 
     def __init__(
-        self, path: Path, work: Work | None, loop: asyncio.AbstractEventLoop | None, future: asyncio.Future[Any] | None
+        self, path: Path, work: Work, loop: asyncio.AbstractEventLoop | None, future: asyncio.Future[Any] | None
     ) -> None:
         self.path = path
-        self.work = work  # None closes the file's connection (the namespace was deleted)
+        self.work = work
         self.loop = loop
         self.future = future
 
@@ -124,7 +137,7 @@ class GroupCommitWriter:
         """Close the connection to ``path`` once the writes queued before this call are done."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._put(_Job(path, None, loop, future))
+        self._put(_Forget(path, loop, future))
         return future
 
     def configure(self, setup: Setup) -> asyncio.Future[Any]:
@@ -134,7 +147,7 @@ class GroupCommitWriter:
         self._put(_Setup(setup, loop, future))
         return future
 
-    def _put(self, job: _Job | _Setup) -> None:
+    def _put(self, job: _Job | _Setup | _Forget) -> None:
         if self._closed:
             raise StorageError("the store is closed")
         if self._thread is None:
@@ -171,15 +184,15 @@ class GroupCommitWriter:
             connection.close()
         self._connections.clear()
 
-    def _apply(self, batch: list[_Job | _Setup]) -> None:
+    def _apply(self, batch: list[_Job | _Setup | _Forget]) -> None:
         # Keep each file's jobs in submission order; a control job (close a file, change a setting)
         # runs in its place, after the writes queued before it.
         groups: list[list[_Job]] = []
         by_path: dict[Path, list[_Job]] = {}
         for job in batch:
-            if isinstance(job, _Setup) or job.work is None:
-                for group in groups:
-                    self._commit(group)
+            if not isinstance(job, _Job):
+                for pending in groups:
+                    self._commit(pending)
                 groups, by_path = [], {}
                 self._control(job)
                 continue
@@ -191,7 +204,7 @@ class GroupCommitWriter:
         for group in groups:
             self._commit(group)
 
-    def _control(self, job: _Job | _Setup) -> None:
+    def _control(self, job: _Setup | _Forget) -> None:
         if isinstance(job, _Setup):
             self._apply_setup(job)
         else:
@@ -234,7 +247,7 @@ class GroupCommitWriter:
                 connection = self._connections[jobs[0].path] = self._connect(jobs[0].path)
             connection.execute("BEGIN IMMEDIATE")
             try:
-                results = [_own(job.work(connection)) for job in jobs]  # type: ignore[misc]
+                results = [_own(job.work(connection)) for job in jobs]
                 connection.execute("COMMIT")
             except BaseException:
                 if connection.in_transaction:
@@ -252,7 +265,7 @@ class GroupCommitWriter:
             return
         self._notify(jobs, results, None)
 
-    def _notify(self, jobs: list[_Job], results: list[Any] | None, error: BaseException | None) -> None:
+    def _notify(self, jobs: Sequence[_Job | _Forget], results: list[Any] | None, error: BaseException | None) -> None:
         outcomes: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, BaseException | None]]] = {}
         for index, job in enumerate(jobs):
             if job.loop is None or job.future is None:

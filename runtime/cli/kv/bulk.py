@@ -109,7 +109,6 @@ async def delete(session: Session, args: argparse.Namespace) -> int:
 
 
 def _value_json(key: str, entry: Entry, args: argparse.Namespace) -> str:
-    assert entry.value is not None
     if args.base64:
         value = json_text(base64.b64encode(entry.value).decode("ascii"))
     else:

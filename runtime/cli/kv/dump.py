@@ -39,11 +39,11 @@ from typing import Any, BinaryIO
 import aiofiles
 
 from bindings.bulk_format import BulkItemError, pair
+from bindings.catalog import is_namespace_id
 from bindings.errors import KVError, StorageError
 from bindings.limits import MAX_LIST_LIMIT, check_key, check_metadata, check_value_size
 from bindings.service import KVService
 from bindings.storage.base import Entry, Write
-from bindings.storage.sqlite.files import is_namespace_id
 
 from ...errors import UsageError
 from .output import Progress, json_text, note, progress, stdout
@@ -55,7 +55,7 @@ __all__ = ["BATCH_KEYS", "FORMAT", "VERSION", "export", "import_"]
 FORMAT = "workerhost-kv-export"
 VERSION = 1
 BATCH_KEYS = 1000
-_BATCH_BYTES = 16 * 1024 * 1024  # value bytes held per import transaction
+_BATCH_BYTES = 16 * 1024 * 1024  # value bytes held at once: per import transaction, per export read
 _FLUSH_BYTES = 1024 * 1024  # export lines held before a write
 _READ_CHUNK = 1024 * 1024
 _FIELDS = ("key", "value", "base64", "expiration", "metadata")
@@ -66,7 +66,6 @@ _FIELDS = ("key", "value", "base64", "expiration", "metadata")
 
 def entry_line(name: str, entry: Entry) -> bytes:
     """One key as an export line."""
-    assert entry.value is not None
     try:
         value = f'"value": {json_text(entry.value.decode("utf-8"))}'
     except UnicodeDecodeError:
@@ -80,16 +79,36 @@ def entry_line(name: str, entry: Entry) -> bytes:
 
 
 async def _entries(service: KVService, names: list[str]) -> AsyncIterator[bytes]:
-    keys = [name.encode("utf-8") for name in names]
+    # The heads say how big each value is, so values are read in batches of about _BATCH_BYTES:
+    # a page of 1000 keys may hold 1000 values of 25 MiB.
     now = service.clock.now()
-    for name, key, entry in zip(names, keys, await service.storage.get_many(keys), strict=True):
-        if entry is None or (entry.expiration is not None and entry.expiration <= now):
+    keys = [name.encode("utf-8") for name in names]
+    batch: list[tuple[str, bytes]] = []
+    size = 0
+    for name, key, head in zip(names, keys, await service.storage.heads(keys), strict=True):
+        if head is None or _expired(head.expiration, now):
             continue  # deleted or expired since it was listed
-        if entry.value is None:  # too large to have been read with the page
-            entry = await service.get(key)
-            if entry is None:
-                continue
-        yield entry_line(name, entry)
+        if batch and size + head.size > _BATCH_BYTES:
+            for line in await _export_lines(service, batch, now):
+                yield line
+            batch, size = [], 0
+        batch.append((name, key))
+        size += head.size
+    for line in await _export_lines(service, batch, now):
+        yield line
+
+
+async def _export_lines(service: KVService, batch: list[tuple[str, bytes]], now: float) -> list[bytes]:
+    entries = await service.storage.get_many([key for _, key in batch])
+    return [
+        entry_line(name, entry)
+        for (name, _), entry in zip(batch, entries, strict=True)
+        if entry is not None and not _expired(entry.expiration, now)
+    ]
+
+
+def _expired(expiration: int | None, now: float) -> bool:
+    return expiration is not None and expiration <= now
 
 
 @contextlib.asynccontextmanager

@@ -62,12 +62,12 @@ async def get(session: Session, args: argparse.Namespace) -> int:
     if found is None:
         raise UsageError(f"key {json_text(args.key)} not found in {target.label}")
     out = stdout()
-    if args.metadata:
-        await found.chunks.aclose()  # type: ignore[attr-defined]
-        out.write(f"{found.metadata or 'null'}\n".encode())
-    else:
-        async for chunk in found.chunks:
-            out.write(chunk)
+    async with found:  # the value is not read at all for --metadata, and a failed write stops reading
+        if args.metadata:
+            out.write(f"{found.metadata or 'null'}\n".encode())
+        else:
+            async for chunk in found.chunks:
+                out.write(chunk)
     out.flush()
     return 0
 

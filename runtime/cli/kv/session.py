@@ -19,13 +19,21 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bindings import SqliteStore, SystemClock
+from bindings import SystemClock
 from bindings.clock import Clock
 from bindings.service import KVService
-from bindings.storage.base import NamespaceInfo
+from bindings.storage import NamespaceInfo, open_store
 
-from ...config import DEFAULT_CONFIG_FILE, DEFAULT_PERSIST_TO, KVNamespaceConfig, RuntimeConfig, load_config
+from ...config import (
+    DEFAULT_CONFIG_FILE,
+    DEFAULT_PERSIST_TO,
+    KVNamespaceConfig,
+    RuntimeConfig,
+    load_config,
+    setting_given,
+)
 from ...config.namespaces import ensure_namespace, find_declared
+from ...config.storage import storage_location
 from ...errors import UsageError
 
 __all__ = ["Session", "Target"]
@@ -50,13 +58,15 @@ class Target:
 
 
 def _resolve_config(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[RuntimeConfig | None, Path]:
-    named = getattr(args, "config", None) or environ.get("WORKERHOST_CONFIG")
+    flags = {name: getattr(args, name, None) for name in ("config", "persist_to")}
+    # An empty flag or variable counts as not given, both when looking for kv.yaml and, without one, for the data.
+    given = {name: value or None for name, value in flags.items()}
+    named = setting_given("config", given, environ)
     path = named or DEFAULT_CONFIG_FILE
-    persist_flag = getattr(args, "persist_to", None)
     if not named and not Path(path).exists():
-        persist_to = persist_flag or environ.get("WORKERHOST_PERSIST_TO") or DEFAULT_PERSIST_TO
+        persist_to = setting_given("persist_to", given, environ) or DEFAULT_PERSIST_TO
         return None, Path(persist_to).absolute()
-    config = load_config(path, environ=environ, overrides={"persist_to": persist_flag})
+    config = load_config(path, environ=environ, overrides={"persist_to": flags["persist_to"]})
     return config, config.persist_to
 
 
@@ -66,20 +76,27 @@ class Session:
     Args:
         config: kv.yaml, or None when there is none.
         persist_to: the persist directory.
+        storage: where the store is (``open_store``), in ``persist_to``.
         clock: the time expirations are judged by.
     """
 
-    def __init__(self, config: RuntimeConfig | None, persist_to: Path, clock: Clock | None = None) -> None:
+    def __init__(
+        self, config: RuntimeConfig | None, persist_to: Path, storage: str, clock: Clock | None = None
+    ) -> None:
         self.config = config
         self.persist_to = persist_to
         self.clock: Clock = clock or SystemClock()
-        self.store = SqliteStore(persist_to)
+        self.store = open_store(storage)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Session:
-        """Resolve ``--config`` and ``--persist-to`` (and their environment variables) as ``workerhost dev`` does."""
-        config, persist_to = _resolve_config(args, os.environ if environ is None else environ)
-        return cls(config, persist_to)
+        """Resolve ``--config`` and ``--persist-to`` (and their environment variables) as ``workerhost dev`` does.
+
+        The store honours ``WORKERHOST_READ_CACHE``; ``--max-db-pages`` is ``workerhost dev``'s alone.
+        """
+        environ = os.environ if environ is None else environ
+        config, persist_to = _resolve_config(args, environ)
+        return cls(config, persist_to, storage_location(persist_to, environ))
 
     async def close(self) -> None:
         await self.store.close()

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bindings.limits import MAX_NAMESPACES
+from bindings.catalog import MAX_NAMESPACES
 
 from .conftest import LiveApi, assert_cf_error, result_of
 

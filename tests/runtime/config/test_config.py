@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from runtime.config import DEFAULT_ACCOUNT_ID, load_config, reload_config
+from bindings.storage import sqlite_location
+from bindings.storage.sqlite.location import parse_sqlite_location
+from runtime.config import DEFAULT_ACCOUNT_ID, RuntimeConfig, load_config, reload_config
 from runtime.errors import ConfigError
 from tests.support import write_files
 
@@ -98,12 +100,16 @@ def test_precedence_is_flag_then_environment_then_file_then_default(tmp_path: Pa
     assert (config.persist_to, config.port, config.host, config.reload) == (tmp_path / "flag", 9100, "127.0.0.2", False)
 
 
+def _max_pages(config: RuntimeConfig) -> int | None:
+    return parse_sqlite_location(config.storage).max_pages
+
+
 def test_a_database_page_cap_comes_from_flag_or_environment_and_is_off_by_default(tmp_path: Path) -> None:
     path = project(tmp_path, "")
-    assert load_config(path, environ={}).max_db_pages is None
-    assert load_config(path, environ={"WORKERHOST_MAX_DB_PAGES": "300"}).max_db_pages == 300
+    assert _max_pages(load_config(path, environ={})) is None
+    assert _max_pages(load_config(path, environ={"WORKERHOST_MAX_DB_PAGES": "300"})) == 300
     config = load_config(path, environ={"WORKERHOST_MAX_DB_PAGES": "300"}, overrides={"max_db_pages": "40"})
-    assert config.max_db_pages == 40
+    assert _max_pages(config) == 40
 
 
 @pytest.mark.parametrize("pages", ["0", "-5", "lots", "1.5"])
@@ -112,6 +118,35 @@ def test_a_database_page_cap_must_be_a_positive_whole_number(tmp_path: Path, pag
     message = f"WORKERHOST_MAX_DB_PAGES must be a whole number of pages (at least 1), got '{pages}'"
     with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
         load_config(path, environ={"WORKERHOST_MAX_DB_PAGES": pages})
+
+
+def test_a_database_page_cap_in_non_ascii_digits_is_a_config_error(tmp_path: Path) -> None:
+    # "²".isdigit() is True but int("²") raises: this was a ValueError traceback, not a clean message.
+    path = project(tmp_path, "")
+    message = "WORKERHOST_MAX_DB_PAGES must be a whole number of pages (at least 1), got '²'"
+    with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
+        load_config(path, environ={"WORKERHOST_MAX_DB_PAGES": "²"})
+
+
+def test_the_store_location_is_sqlite_in_the_persist_directory(tmp_path: Path) -> None:
+    path = project(tmp_path, "persist_to: data\n")
+    assert load_config(path, environ={}).storage == sqlite_location(tmp_path / "data")
+    config = load_config(path, environ={"WORKERHOST_PERSIST_TO": str(tmp_path / "env")})
+    assert config.storage == sqlite_location(tmp_path / "env")
+    config = load_config(path, environ={}, overrides={"persist_to": str(tmp_path / "flag"), "max_db_pages": "60"})
+    assert config.storage == sqlite_location(tmp_path / "flag", max_pages=60)
+
+
+@pytest.mark.parametrize(
+    ("value", "enabled"), [("0", False), ("off", False), (" False ", False), ("no", False), ("1", True), ("x", True)]
+)
+def test_the_read_cache_follows_workerhost_read_cache_in_the_config_environment(
+    tmp_path: Path, value: str, enabled: bool
+) -> None:
+    path = project(tmp_path, "")
+    assert parse_sqlite_location(load_config(path, environ={}).storage).read_cache
+    config = load_config(path, environ={"WORKERHOST_READ_CACHE": value})
+    assert parse_sqlite_location(config.storage).read_cache is enabled
 
 
 def test_config_path_comes_from_flag_then_environment(tmp_path: Path) -> None:

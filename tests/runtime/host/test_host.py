@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bindings import ManualClock
+from bindings import ManualClock, sqlite_location
 from runtime import create_app, load_config
 from runtime.host.reload import QueueSource
 from tests.support import app_client, write_files
@@ -260,6 +260,22 @@ async def test_reload_picks_up_config_changes_and_rejects_bad_ones(project: Path
         assert not await host.reload({str(config)})
         assert host.reload_failure.message.startswith(f"{project / 'kv.yaml'}:16: workers[2].routs is not a known key")
         assert (await client.get("/legacy")).status_code == 200
+
+
+async def test_a_reload_keeps_the_store_where_it_was_opened(project: Path) -> None:
+    app = make_app(project, source=QueueSource())
+    host = app.host  # type: ignore[attr-defined]
+    config = project / "kv.yaml"
+    async with app_client(app) as client:
+        store, before = host.store, host.config
+        assert before.storage == sqlite_location(project / ".workerhost")
+        await client.post("/module/kept", json={})
+        config.write_text("persist_to: elsewhere\n" + config.read_text())
+        assert await host.reload({str(config)})
+        assert (host.config.persist_to, host.config.storage) == (before.persist_to, before.storage)
+        assert host.store is store
+        assert (await client.post("/module/kept", json={})).json()["value"] == "/MODULE/KEPT"
+    assert not (project / "elsewhere").exists()
 
 
 async def test_in_flight_requests_finish_on_the_old_code(project: Path) -> None:

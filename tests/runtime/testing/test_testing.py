@@ -201,6 +201,19 @@ def test_every_test_gets_fresh_storage_under_xdist(project: pytest.Pytester, mon
     result.stdout.fnmatch_lines(["*2 workers*"])
 
 
+def test_the_store_goes_with_the_tests_own_data_directory(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_store="""
+        from bindings import sqlite_location
+
+        def test_it(workerhost_config):
+            assert workerhost_config.storage == sqlite_location(workerhost_config.persist_to)
+            assert workerhost_config.persist_to.name.startswith("workerhost")
+        """
+    )
+    project.runpytest(*INPROCESS).assert_outcomes(passed=1)
+
+
 def test_a_bad_kv_yaml_fails_each_test_with_one_clear_line(pytester: pytest.Pytester) -> None:
     pytester.makefile(".yaml", kv="workerz: []\n")
     pytester.makepyfile(test_site="def test_it(workerhost):\n    pass\n")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bindings import SqliteStore
 from runtime.cli.kv.session import Session
 
 from .conftest import KV_YAML, Run
@@ -127,3 +128,11 @@ def test_an_unknown_namespace_id_is_one_line(kv: Run, project: Path) -> None:
         f'workerhost: error: no namespace has the id "{"0" * 32}" in {project / ".workerhost"}; '
         "`workerhost kv namespace list` shows the namespaces there\n"
     )
+
+
+@pytest.mark.parametrize(("value", "enabled"), [(None, True), ("0", False), ("off", False), ("1", True)])
+def test_the_store_honours_workerhost_read_cache(project: Path, value: str | None, enabled: bool) -> None:
+    environ = {} if value is None else {"WORKERHOST_READ_CACHE": value}
+    session = Session.from_args(argparse.Namespace(config=None, persist_to=None), environ)
+    assert isinstance(session.store, SqliteStore)
+    assert (session.store.root, session.store.read_cache) == (project / ".workerhost", enabled)

@@ -1,0 +1,72 @@
+"""Choosing and building a storage engine from one location string.
+
+A location names its engine by its URL scheme; a plain path is the SQLite engine's persist
+directory, the embedded default::
+
+    .workerhost                                        SQLite, defaults
+    sqlite:///abs/dir?max_pages=100&read_cache=off     SQLite with options (``sqlite/location.py``)
+
+Whoever holds the settings (the host's config, ``workerhost kv``, the pytest plugin) builds one
+string and calls ``open_store``; no caller names an engine class or its options. Another engine
+is one more entry in ``ENGINES``: Redis, for several hosts sharing one state, registers
+``redis``, ``rediss`` and ``unix`` beside ``sqlite``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+
+from ..errors import StorageError
+from .base import Store
+
+__all__ = ["ENGINES", "EngineFactory", "open_store", "scheme_of"]
+
+EngineFactory = Callable[[str], Store]
+
+# Two characters at least, so a Windows drive ("C:\data") reads as a path, as pip and git read it.
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):")
+
+
+def _open_sqlite(location: str) -> Store:
+    from .sqlite.location import parse_sqlite_location
+    from .sqlite.store import SqliteStore
+
+    settings = parse_sqlite_location(location)
+    return SqliteStore(settings.directory, read_cache=settings.read_cache, max_pages=settings.max_pages)
+
+
+# Scheme → what builds its engine from the whole location. Each factory imports its engine when
+# called, so an engine's modules (and its client library) load only for a location that names it.
+ENGINES: Mapping[str, EngineFactory] = MappingProxyType({"sqlite": _open_sqlite})
+_PLAIN_PATH_ENGINE = "sqlite"
+
+
+def scheme_of(location: str) -> str | None:
+    """The URL scheme of ``location`` in lower case, or None for a plain path."""
+    match = _SCHEME.match(location)
+    return None if match is None else match.group(1).lower()
+
+
+def open_store(location: str | os.PathLike[str]) -> Store:
+    """The store at ``location``: a directory path (SQLite) or a URL whose scheme names the engine.
+
+    Constructing a store does no I/O; files and connections open on first use.
+
+    Raises:
+        StorageError: the scheme names no engine, or the engine refuses the rest of the location.
+    """
+    text = os.fspath(location)
+    if not text:
+        raise StorageError(f"the storage location is empty; supported: {_supported()}")
+    scheme = scheme_of(text)
+    factory = ENGINES.get(_PLAIN_PATH_ENGINE if scheme is None else scheme)
+    if factory is None:
+        raise StorageError(f"unknown storage scheme {scheme!r} in {text!r}; supported: {_supported()}")
+    return factory(text)
+
+
+def _supported() -> str:
+    return "a directory path, or a URL starting " + ", ".join(f"{scheme}:" for scheme in sorted(ENGINES))

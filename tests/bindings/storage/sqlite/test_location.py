@@ -1,0 +1,95 @@
+"""The SQLite engine's location strings: built from a directory and options, read back, and obeyed."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bindings import KVNamespace, ManualClock, SqliteStore, StorageError, open_store, sqlite_location
+from bindings.errors import StorageFullError
+from bindings.storage.sqlite.location import SqliteSettings, parse_sqlite_location
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.mark.parametrize(
+    "name", ["data", "with space", "q?uery", "hash#tag", "100%", "plus+amp&eq=", "é🎉", "a;b", "not-utf8-\udcff"]
+)
+def test_any_directory_name_round_trips(tmp_path: Path, name: str) -> None:
+    location = sqlite_location(tmp_path / name, max_pages=100, read_cache=False)
+    assert location.startswith("sqlite:///")
+    assert parse_sqlite_location(location) == SqliteSettings(tmp_path / name, max_pages=100, read_cache=False)
+
+
+def test_options_are_named_only_when_they_differ_from_the_defaults(tmp_path: Path) -> None:
+    assert sqlite_location(tmp_path) == f"sqlite://{tmp_path}"
+    assert sqlite_location(tmp_path, max_pages=60) == f"sqlite://{tmp_path}?max_pages=60"
+    assert sqlite_location(tmp_path, read_cache=False) == f"sqlite://{tmp_path}?read_cache=off"
+    assert parse_sqlite_location(sqlite_location(tmp_path)) == SqliteSettings(tmp_path)
+
+
+def test_a_relative_directory_is_made_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert sqlite_location("data") == f"sqlite://{tmp_path}/data"
+
+
+@pytest.mark.parametrize(
+    ("location", "settings"),
+    [
+        ("/abs/dir", SqliteSettings(Path("/abs/dir"))),
+        ("/abs/dir?max_pages=5", SqliteSettings(Path("/abs/dir?max_pages=5"))),  # a plain path is only a path
+        ("relative/dir", SqliteSettings(Path("relative/dir"))),
+        ("sqlite:relative/dir", SqliteSettings(Path("relative/dir"))),
+        ("sqlite:///abs/dir?read_cache=ON", SqliteSettings(Path("/abs/dir"))),
+        ("sqlite:///abs/dir?read_cache=0&max_pages=%2012", SqliteSettings(Path("/abs/dir"), 12, False)),
+        ("sqlite:///abs/dir?", SqliteSettings(Path("/abs/dir"))),
+    ],
+)
+def test_plain_paths_and_sqlite_urls_are_read(location: str, settings: SqliteSettings) -> None:
+    assert parse_sqlite_location(location) == settings
+
+
+@pytest.mark.parametrize(
+    ("location", "problem"),
+    [
+        ("sqlite://host/dir", "a sqlite: location is a directory on this machine (sqlite:///abs/dir), not a host"),
+        ("sqlite:///dir#frag", "a directory name's '#' must be written %23"),
+        ("sqlite://", "names no directory"),
+        ("sqlite:///d?max_pages=0", "max_pages must be a whole number of pages (at least 1), got '0'"),
+        ("sqlite:///d?max_pages=lots", "max_pages must be a whole number of pages (at least 1), got 'lots'"),
+        ("sqlite:///d?max_pages=%C2%B2", "max_pages must be a whole number of pages (at least 1), got '²'"),
+        ("sqlite:///d?read_cache=maybe", "read_cache must be on or off, got 'maybe'"),
+        ("sqlite:///d?cache=off", "unknown option 'cache'; expected max_pages or read_cache"),
+        ("sqlite:///d?max_pages=1&max_pages=2", "option 'max_pages' is given twice"),
+        ("sqlite:///d?max_pages", "options must be name=value pairs joined by &"),
+        ("redis://localhost", "is not a sqlite: location"),
+    ],
+)
+def test_a_bad_location_is_refused_saying_why(location: str, problem: str) -> None:
+    with pytest.raises(StorageError, match=re.escape(problem)):
+        parse_sqlite_location(location)
+    if location.startswith("sqlite:"):
+        with pytest.raises(StorageError, match=re.escape(problem)):
+            open_store(location)
+
+
+def test_a_bad_page_cap_is_refused_when_the_location_is_built(tmp_path: Path) -> None:
+    message = "max_pages must be a whole number of pages (at least 1), got '0'"
+    with pytest.raises(StorageError, match=f"^{re.escape(message)}$"):
+        sqlite_location(tmp_path, max_pages=0)
+
+
+async def test_a_store_opened_at_a_location_with_max_pages_refuses_writes_past_them(tmp_path: Path) -> None:
+    store = open_store(sqlite_location(tmp_path, max_pages=64))  # 256 KiB per file
+    assert isinstance(store, SqliteStore)
+    try:
+        info = await store.create_namespace("capped")
+        kv = KVNamespace(await store.namespace(info.id), ManualClock(0))
+        with pytest.raises(StorageFullError):
+            for n in range(10):
+                await kv.put(f"k{n}", b"x" * 65536)
+        assert await kv.get("k0", type="bytes") == b"x" * 65536
+    finally:
+        await store.close()

@@ -1,0 +1,67 @@
+"""open_store: one location string names the engine and everything it needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bindings import SqliteStore, StorageError, open_store, sqlite_location
+from bindings.storage.engines import ENGINES, scheme_of
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.mark.parametrize(
+    ("location", "scheme"),
+    [
+        ("/abs/dir", None),
+        ("relative/dir", None),
+        ("./data:v2", None),
+        ("C:\\data", None),  # a drive letter, not a scheme
+        ("sqlite:///abs/dir", "sqlite"),
+        ("SQLite:///abs/dir", "sqlite"),
+        ("redis://localhost:6379/0", "redis"),
+        ("unix:///run/redis.sock", "unix"),
+    ],
+)
+def test_a_location_names_its_engine_by_its_scheme(location: str, scheme: str | None) -> None:
+    assert scheme_of(location) == scheme
+
+
+async def test_a_plain_path_is_a_sqlite_store_in_that_directory(tmp_path: Path) -> None:
+    for location in (str(tmp_path / "data"), tmp_path / "data"):
+        store = open_store(location)
+        assert isinstance(store, SqliteStore) and store.root == tmp_path / "data"
+        assert store.read_cache
+        await store.close()
+    assert not (tmp_path / "data").exists()  # opening does no I/O
+
+
+async def test_a_sqlite_url_is_a_sqlite_store_with_its_options(tmp_path: Path) -> None:
+    store = open_store(f"SQLITE://{tmp_path}/data?read_cache=off")
+    assert isinstance(store, SqliteStore)
+    assert (store.root, store.read_cache) == (tmp_path / "data", False)
+    await store.close()
+
+
+@pytest.mark.parametrize("location", ["redis://localhost:6379/0", "memcached://x", "data:text/plain,hi"])
+def test_an_unknown_scheme_is_refused_naming_the_supported_ones(location: str) -> None:
+    scheme = location.split(":")[0]
+    message = (
+        f"unknown storage scheme '{scheme}' in '{location}'; "
+        "supported: a directory path, or a URL starting sqlite:"
+    )
+    with pytest.raises(StorageError) as caught:
+        open_store(location)
+    assert str(caught.value) == message
+
+
+def test_an_empty_location_is_refused() -> None:
+    with pytest.raises(StorageError, match="^the storage location is empty; supported: a directory path, or a URL"):
+        open_store("")
+
+
+def test_every_engine_is_built_from_its_location(tmp_path: Path) -> None:
+    assert set(ENGINES) == {"sqlite"}
+    assert isinstance(ENGINES["sqlite"](sqlite_location(tmp_path)), SqliteStore)

@@ -264,7 +264,7 @@ async def test_reload_picks_up_config_changes_and_rejects_bad_ones(project: Path
 
 async def test_a_reload_keeps_the_store_where_it_was_opened(project: Path) -> None:
     app = make_app(project, source=QueueSource())
-    host = app.host  # type: ignore[attr-defined]
+    host = app.workerhost
     config = project / "kv.yaml"
     async with app_client(app) as client:
         store, before = host.store, host.config

@@ -10,6 +10,7 @@ Precedence for each setting: CLI flag, then environment variable, then kv.yaml, 
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,7 +22,10 @@ from ..errors import ConfigError
 from .model import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_CONFIG_FILE,
+    DEFAULT_HEADER_TIMEOUT,
     DEFAULT_HOST,
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_IMPORT_TIMEOUT,
     DEFAULT_PERSIST_TO,
     DEFAULT_PORT,
     DEFAULT_READ_TOKENS_ENV,
@@ -75,6 +79,27 @@ SETTINGS = (
         None,
         "cap each KV database file at this many 4 KiB pages, to see how handlers cope with a full disk",
     ),
+    Setting(
+        "import_timeout",
+        "--import-timeout",
+        "WORKERHOST_IMPORT_TIMEOUT",
+        DEFAULT_IMPORT_TIMEOUT,
+        "seconds a script's module-level code may run when it is loaded, at start and at each reload",
+    ),
+    Setting(
+        "header_timeout",
+        "--header-timeout",
+        "WORKERHOST_HEADER_TIMEOUT",
+        DEFAULT_HEADER_TIMEOUT,
+        "seconds a client gets to send a request's headers, and may pause while sending its body",
+    ),
+    Setting(
+        "idle_timeout",
+        "--idle-timeout",
+        "WORKERHOST_IDLE_TIMEOUT",
+        DEFAULT_IDLE_TIMEOUT,
+        "seconds a kept-alive connection may wait for its next request",
+    ),
 )
 _SETTINGS = {setting.name: setting for setting in SETTINGS}
 
@@ -92,7 +117,8 @@ def load_config(
         path: the config file; by default ``overrides["config"]``, then ``$WORKERHOST_CONFIG``, then ``kv.yaml``.
         environ: the environment to read ``WORKERHOST_*`` settings and API tokens from (default ``os.environ``).
         overrides: CLI flags by setting name (``host``, ``port``, ``persist_to``, ``processes``, ``no_reload``,
-            ``max_db_pages``, ``config``); a value of None means the flag was not given.
+            ``max_db_pages``, ``import_timeout``, ``header_timeout``, ``idle_timeout``, ``config``); a value of
+            None means the flag was not given.
         parse_cache: where parsed kv.yaml documents are kept (``workerhost dev`` passes one, so an
             unchanged file loads without PyYAML); reloads of the returned config use it too.
 
@@ -139,6 +165,9 @@ def _load(
         port=_port(resolve_setting("port", overrides, environ)),
         processes=_processes(resolve_setting("processes", overrides, environ)),
         reload=not _flag(resolve_setting("no_reload", overrides, environ), _SETTINGS["no_reload"].env),
+        import_timeout=_seconds("import_timeout", overrides, environ),
+        header_timeout=_seconds("header_timeout", overrides, environ),
+        idle_timeout=_seconds("idle_timeout", overrides, environ),
         storage=storage_location(
             persist_to, environ, max_db_pages=_max_db_pages(resolve_setting("max_db_pages", overrides, environ))
         ),
@@ -193,6 +222,18 @@ def _max_db_pages(value: Any) -> int | None:
         env = _SETTINGS["max_db_pages"].env
         raise ConfigError(f"{env} must be a whole number of pages (at least 1), got {value!r}")
     return int(text)
+
+
+def _seconds(name: str, overrides: Mapping[str, Any], environ: Mapping[str, str]) -> float:
+    value = resolve_setting(name, overrides, environ)
+    try:
+        seconds = float(str(value).strip())
+    except ValueError:
+        seconds = math.nan
+    if not (0 < seconds < math.inf):
+        setting = _SETTINGS[name]
+        raise ConfigError(f"{setting.flag} ({setting.env}) must be a number of seconds above 0, got {value!r}")
+    return seconds
 
 
 def _flag(value: Any, env: str) -> bool:

@@ -91,12 +91,23 @@ async def _serve(
 
 
 async def _serve_app(app: HostApp, sock: socket.socket, banner: bool, on_started: Callable[[str], None] | None) -> None:
-    # A Ctrl-C while the workers load must stop us, not be lost: asyncio's own handler would cancel a
-    # step of start-up that finishes anyway. The server replaces these handlers once it runs.
+    # A Ctrl-C or SIGTERM while the workers load stops the start at once, even while a script's import
+    # hangs (it runs on a thread the host does not wait for). The server replaces these handlers once it runs.
+    starting = asyncio.ensure_future(app.workerhost.start())  # errors surface here, before anything listens
     early: list[int] = []
-    handle_signals(asyncio.get_running_loop(), early.append)
-    await app.workerhost.start()  # errors surface here, before anything listens
-    if early:
+
+    def stop_starting(sig: int) -> None:
+        early.append(sig)
+        starting.cancel()
+
+    handle_signals(asyncio.get_running_loop(), stop_starting)
+    try:
+        await starting
+    except asyncio.CancelledError:
+        if not early:
+            raise
+        return  # start() closed what it had opened
+    if early:  # the signal came as the start finished
         await app.workerhost.stop()
         return
     from .banner import render_banner

@@ -128,6 +128,34 @@ def test_a_database_page_cap_in_non_ascii_digits_is_a_config_error(tmp_path: Pat
         load_config(path, environ={"WORKERHOST_MAX_DB_PAGES": "²"})
 
 
+TIMEOUTS = [
+    ("import_timeout", "--import-timeout", "WORKERHOST_IMPORT_TIMEOUT", 10.0),
+    ("header_timeout", "--header-timeout", "WORKERHOST_HEADER_TIMEOUT", 20.0),
+    ("idle_timeout", "--idle-timeout", "WORKERHOST_IDLE_TIMEOUT", 5.0),
+]
+
+
+@pytest.mark.parametrize(("name", "flag", "env", "default"), TIMEOUTS)
+def test_time_limits_come_from_flag_or_environment_in_seconds(
+    tmp_path: Path, name: str, flag: str, env: str, default: float
+) -> None:
+    path = project(tmp_path, "")
+    assert getattr(load_config(path, environ={}), name) == default
+    assert getattr(load_config(path, environ={env: "2.5"}), name) == 2.5
+    assert getattr(load_config(path, environ={env: "2.5"}, overrides={name: "1"}), name) == 1.0
+
+
+@pytest.mark.parametrize(("name", "flag", "env", "default"), TIMEOUTS)
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "inf", "nan", ""])
+def test_time_limits_must_be_positive_numbers_of_seconds(
+    tmp_path: Path, name: str, flag: str, env: str, default: float, value: str
+) -> None:
+    path = project(tmp_path, "")
+    message = f"{flag} ({env}) must be a number of seconds above 0, got '{value}'"
+    with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
+        load_config(path, environ={env: value})
+
+
 def test_the_store_location_is_sqlite_in_the_persist_directory(tmp_path: Path) -> None:
     path = project(tmp_path, "persist_to: data\n")
     assert load_config(path, environ={}).storage == sqlite_location(tmp_path / "data")

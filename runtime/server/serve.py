@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute
 
 from ..config import RuntimeConfig
 from ..config.exposure import check_exposure
+from .limits import ConnectionLimits
 from .listen import bind
 from .logs import setup_logging
 from .signals import handle_signals
@@ -122,7 +123,9 @@ async def _serve_app(app: HostApp, sock: socket.socket, banner: bool, on_started
         if on_started is not None:
             on_started(text)
 
-    server = UvicornServer(uvicorn_config(app), started)
+    config = app.workerhost.config
+    limits = ConnectionLimits(header_timeout=config.header_timeout, idle_timeout=config.idle_timeout)
+    server = UvicornServer(uvicorn_config(app, limits), started, limits)
     try:
         await server.serve(sockets=[sock])
     finally:

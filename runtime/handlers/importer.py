@@ -12,7 +12,8 @@ every request meanwhile, and a loop that never ends would leave the host deaf ev
   exception is raised in its thread (``PyThreadState_SetAsyncExc``), which ends code looping in Python
   at its next bytecode. A thread blocked in C (``time.sleep``) gets it only once that call returns, so
   the host never waits for the thread: it is a daemon thread, not one of asyncio's default executor
-  (those are joined when the interpreter exits), and the next load starts at once.
+  (those are joined when the interpreter exits), and the next load starts at once. The import locks
+  the thread holds are forgotten, so that load can import the same modules (``_forget_imports``).
 * Requests on the loop may import modules while a load runs; ``loader`` keeps ``sys.meta_path`` fixed
   and answers for the script's folder only on the loading thread, so those imports resolve as they
   would with no load running.
@@ -119,9 +120,10 @@ class _Load(Generic[T]):
             self._token.pop()
         except IndexError:
             return False
+        if self.thread is not None and self.thread.ident is not None:
+            _interrupt(self.thread.ident)
+            _forget_imports(self.thread.ident)  # before the next load starts, which may import the same
         _LINE.leave(self)
-        if self.thread is not None:
-            _interrupt(self.thread)
         return True
 
     def _run(self) -> None:
@@ -189,7 +191,7 @@ class _Line:
 _LINE = _Line()
 
 
-def _interrupt(thread: threading.Thread) -> None:
+def _interrupt(ident: int) -> None:
     # CPython only; elsewhere an abandoned thread runs on until it ends by itself.
     try:
         import ctypes
@@ -197,5 +199,28 @@ def _interrupt(thread: threading.Thread) -> None:
         set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
     except (ImportError, AttributeError):
         return
-    if thread.ident is not None:
-        set_async_exc(ctypes.c_ulong(thread.ident), ctypes.py_object(_Abandoned))
+    set_async_exc(ctypes.c_ulong(ident), ctypes.py_object(_Abandoned))
+
+
+def _forget_imports(ident: int) -> None:
+    # An abandoned thread holds the import lock of each module it is in the middle of importing, and it
+    # may hold them for good (blocked in C). A later load importing one of them (the fixed helpers.py)
+    # would wait on that lock, and time out in turn. So those locks are forgotten, and a fresh one made
+    # at the next import, and the half-initialized modules dropped. This reads importlib's own table of
+    # module locks, CPython's since 3.3; where it differs, nothing is forgotten.
+    try:
+        import _imp
+        from importlib import _bootstrap
+
+        locks: dict[str, Any] = getattr(_bootstrap, "_module_locks")  # noqa: B009 (not in the stubs)
+    except (ImportError, AttributeError):
+        return
+    _imp.acquire_lock()
+    try:
+        for name, ref in list(locks.items()):
+            lock = ref()
+            if lock is not None and getattr(lock, "owner", None) == ident:
+                del locks[name]
+                sys.modules.pop(name, None)
+    finally:
+        _imp.release_lock()

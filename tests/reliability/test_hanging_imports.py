@@ -115,6 +115,21 @@ def test_a_reload_that_never_finishes_importing_is_an_error_and_the_last_good_ve
     assert server.status()["reload"]["error"] is None
 
 
+def test_a_module_beside_the_script_that_hangs_in_c_holds_up_no_later_load(project: Path, server: DevServer) -> None:
+    # The abandoned thread sleeps on with helpers.py half-imported, holding its import lock.
+    (project / "app" / "helpers.py").write_text('import time\n\ntime.sleep(3600)\nNAME = "v2"\n')
+    save(
+        project,
+        "import helpers\nfrom runtime import Response\n\nasync def fetch(request, env, ctx):\n"
+        "    return Response(helpers.NAME)\n",
+    )
+    error = eventually(lambda: server.status()["reload"]["error"], what="the reload error")
+    assert 'helpers.py", line 3, in <module>\n    time.sleep(3600)' in error, error
+    (project / "app" / "helpers.py").write_text('NAME = "v3"\n')  # the fix: it imports at once
+    eventually(lambda: server.client.get("/app/x").text == "v3", what="the fixed helper to serve")
+    assert server.status()["reload"]["error"] is None
+
+
 def test_a_script_that_never_finishes_importing_at_start_is_a_startup_error(project: Path) -> None:
     save(project, hanging(SPIN))
     port = str(free_port())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 from pathlib import Path
@@ -133,3 +134,26 @@ async def test_a_script_that_does_not_finish_importing_is_a_load_error_showing_w
     assert 'worker.py", line 2, in warm\n    while True:\n' in message
     assert "importlib" not in message and "runtime/handlers" not in message
     assert message.endswith("allow more time with --import-timeout (WORKERHOST_IMPORT_TIMEOUT).")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="blocks in C on a FIFO")
+async def test_a_module_an_abandoned_load_is_stuck_importing_imports_at_the_next_load(tmp_path: Path) -> None:
+    # The abandoned thread blocks in C, holding the import lock of the module it is executing.
+    fifo = tmp_path / "blocks"
+    os.mkfifo(fifo)
+    write_files(
+        tmp_path,
+        {
+            "stuck_beside_the_script.py": f"open({str(fifo)!r}).close()\nNAME = 'stuck'\n",
+            "w.py": "import stuck_beside_the_script\n\nasync def fetch(request, env, ctx): ...\n",
+        },
+    )
+    with pytest.raises(HandlerLoadError, match="did not finish importing"):
+        await load_off_loop(tmp_path / "w.py", "w.py", "first", 0.3)
+    (tmp_path / "stuck_beside_the_script.py").write_text("NAME = 'fixed'\n")
+    try:
+        handlers = await load_off_loop(tmp_path / "w.py", "w.py", "second", 10)
+        assert handlers.module.stuck_beside_the_script.NAME == "fixed"
+    finally:
+        with open(fifo, "w"):  # the abandoned thread returns from C, and ends
+            pass

@@ -28,6 +28,7 @@ from typing import Any, cast
 import httptools
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.server import ServerState
 
 from .accept import Acceptor
 from .limits import ConnectionLimits, Refusal, refusal_response
@@ -124,7 +125,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(
         self,
         config: uvicorn.Config,
-        server_state: Any,
+        server_state: ServerState,
         app_state: dict[str, Any],
         _loop: asyncio.AbstractEventLoop,
         limits: ConnectionLimits,

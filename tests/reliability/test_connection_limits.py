@@ -185,18 +185,17 @@ def test_out_of_descriptors_the_host_backs_off_logs_once_and_serves_again(tmp_pa
     )
     server.start()
     assert server.process is not None
-    clients: list[socket.socket] = []
     try:
         clients = [connect(server) for _ in range(IDLE_CLIENTS)]  # the kernel queues what is not accepted
-        eventually(lambda: "out of file descriptors" in server.stderr(), what="the host to report it")
-        began, cpu = time.monotonic(), cpu_seconds(server.process.pid)
-        time.sleep(2)  # a window to measure CPU in, not a wait for anything to happen
-        share = (cpu_seconds(server.process.pid) - cpu) / (time.monotonic() - began)
-        assert share < 0.2, f"the host used {share:.0%} of a core while out of descriptors"
-    finally:
-        for client in clients:
-            client.close()
-    try:
+        try:
+            eventually(lambda: "out of file descriptors" in server.stderr(), what="the host to report it")
+            began, cpu = time.monotonic(), cpu_seconds(server.process.pid)
+            time.sleep(2)  # a window to measure CPU in, not a wait for anything to happen
+            share = (cpu_seconds(server.process.pid) - cpu) / (time.monotonic() - began)
+            assert share < 0.2, f"the host used {share:.0%} of a core while out of descriptors"
+        finally:
+            for client in clients:
+                client.close()
         eventually(lambda: served(server), what="the host to serve once the connections closed")
         assert len(re.findall("out of file descriptors", server.stderr())) == 1, server.stderr()
     finally:

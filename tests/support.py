@@ -74,6 +74,9 @@ class DevServer:
         self.stdout_path, self.stderr_path = logs.with_suffix(".out"), logs.with_suffix(".err")
         self.process: subprocess.Popen[bytes] | None = None
         self.client = httpx.Client(base_url=self.url, timeout=10)
+        # With API tokens set the status route takes one, as the REST API does.
+        token = self.env.get("WORKERHOST_API_TOKENS", "").split(",")[0].strip()
+        self.auth = {"Authorization": f"Bearer {token}"} if token else {}
 
     def command(self) -> list[str]:
         return [
@@ -101,7 +104,7 @@ class DevServer:
                 self.stop()
                 pytest.fail(f"workerhost dev exited with {self.process.returncode}:\n{self.stderr()}")
             with contextlib.suppress(httpx.TransportError):
-                if self.client.get("/__workerhost/status").status_code == 200:
+                if self.client.get("/__workerhost/status", headers=self.auth).status_code == 200:
                     return self
             if time.monotonic() > deadline:
                 self.stop()
@@ -129,7 +132,7 @@ class DevServer:
         return self.stderr_path.read_text(encoding="utf-8", errors="replace") if self.stderr_path.exists() else ""
 
     def status(self) -> dict[str, Any]:
-        return self.client.get("/__workerhost/status").json()  # type: ignore[no-any-return]
+        return self.client.get("/__workerhost/status", headers=self.auth).json()  # type: ignore[no-any-return]
 
 
 @contextlib.contextmanager

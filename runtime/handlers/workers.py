@@ -22,6 +22,8 @@ from starlette.datastructures import FormData, Headers, UploadFile
 from starlette.requests import Request as StarletteRequest
 from starlette.responses import Response as StarletteResponse
 
+from bindings.digits import length_header
+
 from .requesturl import FastURL
 
 __all__ = ["Request", "RequestBodyTooLargeError", "Response", "WorkerEntrypoint", "handler"]
@@ -159,9 +161,9 @@ class HandlerRequest(FastURL, StarletteRequest):
 
     async def stream(self) -> AsyncGenerator[bytes, None]:
         """The body in chunks, refused with ``RequestBodyTooLargeError`` past 100 MiB (announced or received)."""
-        length = self.headers.get("content-length", "")
-        if length.isdigit() and int(length) > MAX_REQUEST_BODY_BYTES:
-            raise RequestBodyTooLargeError(int(length))
+        announced = length_header(self.headers.get("content-length", ""))
+        if announced is not None and announced > MAX_REQUEST_BODY_BYTES:
+            raise RequestBodyTooLargeError(announced)
         received = 0
         async for chunk in super().stream():
             received += len(chunk)

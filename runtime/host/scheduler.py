@@ -23,11 +23,32 @@ from ..handlers.tracebacks import format_user_traceback
 from .dispatch import run_scheduled
 from .versions import LoadedWorker, Version
 
-__all__ = ["DEFAULT_CRON", "Scheduler", "fire_scheduled", "pick_scheduled", "scheduled_cron"]
+__all__ = [
+    "DEFAULT_CRON",
+    "MAX_SCHEDULED_TIME",
+    "Scheduler",
+    "check_scheduled_time",
+    "fire_scheduled",
+    "pick_scheduled",
+    "scheduled_cron",
+]
 
 logger = logging.getLogger("workerhost")
 DEFAULT_MAX_SLEEP = 1.0
 DEFAULT_CRON = "* * * * *"  # what a run asked for by hand reports when the worker declares no cron
+# The last millisecond a datetime can show (9999-12-31T23:59:59.999Z). A handler turns its
+# scheduledTime into a date, so a run asked for by hand gets no time past it, nor before the epoch.
+MAX_SCHEDULED_TIME = 253_402_300_799.999
+
+
+def check_scheduled_time(when: float) -> float:
+    """``when`` (seconds since the epoch) if a scheduled run may be given it; raises ValueError saying why not."""
+    if not 0 <= when <= MAX_SCHEDULED_TIME:  # NaN fails this too
+        raise ValueError(
+            f"a scheduled time must be from 0 to {MAX_SCHEDULED_TIME} seconds since the epoch (9999-12-31), "
+            f"got {when!r}"
+        )
+    return when
 
 
 def pick_scheduled(version: Version, name: str | None) -> LoadedWorker:

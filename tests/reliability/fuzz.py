@@ -125,7 +125,8 @@ class FuzzHost:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the host exited with {self.process.returncode}; see {self.log}")
             with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{self.url}/__workerhost/status", timeout=5).status_code == 200:
+                status = httpx.get(f"{self.url}/__workerhost/status", headers=self._auth(), timeout=5)
+                if status.status_code == 200:
                     return
             time.sleep(0.05)
         raise RuntimeError(f"the host did not answer within 60 s; see {self.log}")
@@ -154,7 +155,11 @@ class FuzzHost:
             ]
 
     def _http(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
+        return httpx.Client(base_url=self.url, headers=self._auth(), timeout=60)
+
+    @staticmethod
+    def _auth() -> dict[str, str]:
+        return {"Authorization": f"Bearer {TOKEN}"}
 
     def errors_in_log(self) -> list[str]:
         lines = self.log.read_text(encoding="utf-8", errors="replace").splitlines()

@@ -175,8 +175,8 @@ def test_secrets_and_tokens_never_appear_in_logs_pages_status_or_api_responses(s
         server.client.get("/probe/raise"),  # ... and plain text
         server.client.get("/probe/raise-later"),  # wait_until work that raises it
         server.client.get(f"/probe/{SECRET}", params={"token": WRITE_TOKEN}),  # in the path and the query
-        server.client.get("/__workerhost/status"),
-        server.client.get("/__workerhost/scheduled", params={"worker": "probe"}),
+        server.client.get("/__workerhost/status", headers=auth),
+        server.client.get("/__workerhost/scheduled", params={"worker": "probe"}, headers=auth),
         server.client.get("/client/v4/user/tokens/verify", headers=auth),
         server.client.get("/client/v4/accounts", headers=auth),
         server.client.get("/client/v4/memberships", headers={"X-Auth-Email": "a@b.c", "X-Auth-Key": WRITE_TOKEN}),

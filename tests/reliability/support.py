@@ -105,14 +105,14 @@ PROBE_PROJECT = {
             if action == "option":  # a numeric binding option from NUMBERS: what the binding makes of it
                 return await use_option(env.KV, query["op"], query["name"], NUMBERS[query["number"]])
             if action == "leak":  # a hidden value in one of the forms a traceback may show it in
-                value = request.headers["authorization"] if query["what"] == "token" else env.TRICKY_KEY
-                form = FORMS[query["form"]](value)
+                token = request.headers.get("authorization", "").removeprefix("Bearer ")
+                form = FORMS[query["form"]](token if query["what"] == "token" else env.TRICKY_KEY)
                 if query.get("later"):
                     ctx.wait_until(raise_later(form))
                     return Response("queued")
-                if query["form"] == "keyerror-of-repr":
-                    raise KeyError(repr(value))
-                raise KeyError(form) if query["form"] == "keyerror" else RuntimeError("leaked: " + form)
+                if query["form"].startswith("keyerror"):
+                    raise KeyError("leaked: " + form)  # shown as its repr
+                raise RuntimeError("leaked: " + form)
             if action in GARBAGE:
                 return GARBAGE[action]()
             return Response("no such probe", status=404)
@@ -148,7 +148,7 @@ PROBE_PROJECT = {
         FORMS = {
             "raw": lambda value: value,
             "keyerror": lambda value: value,
-            "keyerror-of-repr": lambda value: value,
+            "keyerror-of-repr": repr,
             "repr": repr,
             "repr-both-quotes": lambda value: repr(value + '"'),
             "ascii": ascii,

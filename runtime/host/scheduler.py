@@ -20,6 +20,7 @@ from bindings.clock import Clock
 from ..config.cron import CronSchedule, parse_cron
 from ..errors import HANDLER_FAILURES
 from ..handlers.tracebacks import format_user_traceback
+from ..loglines import one_line
 from .dispatch import run_scheduled
 from .versions import LoadedWorker, Version
 
@@ -92,9 +93,10 @@ async def fire_scheduled(worker: LoadedWorker, cron: str, when: float) -> bool:
         await run_scheduled(worker, cron, when * 1000)
     except HANDLER_FAILURES as exc:
         trace = format_user_traceback(exc, worker.redact).rstrip()
-        logger.error('%s: scheduled handler for "%s" raised %s\n%s', worker.name, cron, type(exc).__name__, trace)
+        shown = one_line(cron)  # a run asked for by hand names any cron it likes
+        logger.error('%s: scheduled handler for "%s" raised %s\n%s', worker.name, shown, type(exc).__name__, trace)
         return False
-    logger.info('%s: scheduled "%s" ran (%.1fms)', worker.name, cron, (perf_counter() - started) * 1000)
+    logger.info('%s: scheduled "%s" ran (%.1fms)', worker.name, one_line(cron), (perf_counter() - started) * 1000)
     return True
 
 

@@ -831,6 +831,24 @@ async def asgi_request(app: Any, method: str, path: str, headers: dict[str, str]
     return status, b"".join(chunks)
 
 
+# --- log lines ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "logged"),
+    [
+        ("/probe/a%0A%5Berror%5D%20forged%0D", "GET /probe/a%0A[error] forged%0D 404"),
+        ("/nowhere%0A%5Berror%5D%20forged%E2%80%A8", "GET /nowhere%0A[error] forged%E2%80%A8 404"),
+        ("/__scheduled?cron=0+0+1+1+*%0A%5Berror%5D+forged", 'probe: scheduled "0 0 1 1 *%0A[error] forged" ran'),
+    ],
+)
+def test_a_newline_in_a_path_or_cron_cannot_forge_a_log_line(server: DevServer, target: str, logged: str) -> None:
+    # uvicorn decodes %0A in the path to a newline: written as it is, it would start a line of its own.
+    send(server, "GET", target)
+    eventually(lambda: logged in server.stderr(), what="the request on one line")
+    assert not re.search(r"^\[error\] forged", server.stderr(), re.MULTILINE)
+
+
 # --- handlers that misbehave ----------------------------------------------------------------------
 
 

@@ -44,6 +44,19 @@ non-UTF-8 bytes where text   test_non_utf8_json_bodies_are_400, test_non_utf8_me
 is expected                  test_handlers_read_non_utf8_text_as_fetch_does;
                              api/test_values.py::test_put_with_metadata_that_is_not_utf8_is_10147_and_stores_nothing;
                              runtime/handlers/test_workers.py::test_text_and_json_decode_bodies_as_fetch_does
+numbers of 5,000 digits, in  test_a_huge_number_in_a_query_is_the_same_400_as_any_out_of_range_value,
+other scripts' digits        test_a_huge_number_in_a_json_body_gets_the_services_error,
+(``٣٠``, ``²``), past the    test_metadata_holding_a_number_past_the_largest_double_is_10147,
+largest double: REST query,  test_a_scheduled_run_at_an_absurd_time_is_400_and_runs_nothing,
+JSON bodies, dev-route       test_a_huge_or_foreign_number_as_a_binding_option_is_coerced_as_workerd_does,
+``time``, binding options,   test_the_cli_refuses_a_huge_or_foreign_number_in_a_flag,
+CLI flags and files,         test_the_cli_reads_a_bulk_file_of_huge_numbers_as_the_rest_api_does,
+settings, cron fields,       test_a_setting_in_foreign_or_endless_digits_is_a_config_error,
+route ports,                 test_a_cron_field_or_route_port_in_foreign_or_endless_digits_is_a_config_error,
+``Content-Length``           test_a_content_length_in_foreign_or_endless_digits_is_no_500;
+                             bindings/test_limits.py::test_parse_int_reads_numbers_of_any_length_as_javascript_does,
+                             ::test_number_options_read_only_javascripts_numerals; bindings/test_digits.py
+a newline in a path or cron  test_a_newline_in_a_path_or_cron_cannot_forge_a_log_line
 a handler that raises or     test_a_handler_that_raises_or_exits_gets_a_500,
 exits                        test_wait_until_work_that_exits_does_not_stop_the_host,
                              test_a_script_that_exits_at_import_fails_to_load_and_the_host_keeps_serving;

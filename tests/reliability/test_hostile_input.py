@@ -57,6 +57,8 @@ route ports,                 test_a_cron_field_or_route_port_in_foreign_or_endle
                              bindings/test_limits.py::test_parse_int_reads_numbers_of_any_length_as_javascript_does,
                              ::test_number_options_read_only_javascripts_numerals; bindings/test_digits.py
 a newline in a path or cron  test_a_newline_in_a_path_or_cron_cannot_forge_a_log_line
+a title with a lone          test_a_namespace_title_with_a_lone_surrogate_is_400,
+surrogate                    test_the_cli_refuses_a_title_of_bytes_that_are_not_utf8
 a handler that raises or     test_a_handler_that_raises_or_exits_gets_a_500,
 exits                        test_wait_until_work_that_exits_does_not_stop_the_host,
                              test_a_script_that_exits_at_import_fails_to_load_and_the_host_keeps_serving;
@@ -356,6 +358,18 @@ def test_json_nested_100000_deep_is_a_clear_error(
         10001,
         "create namespace: 'Malformed JSON in request body: nested too deeply'",
     )
+
+
+@pytest.mark.parametrize(("method", "suffix", "operation"), [("POST", None, "create"), ("PUT", "", "rename")])
+def test_a_namespace_title_with_a_lone_surrogate_is_400(
+    server: DevServer, ns: str, unchanged: None, method: str, suffix: str | None, operation: str
+) -> None:
+    # Valid JSON ("\ud800") with no UTF-8 form: it reached SQLite and was a 500.
+    target = NAMESPACES if suffix is None else f"{NAMESPACES}/{ns}{suffix}"
+    body = b'{"title": "half \\ud800 a pair"}'
+    response = send(server, method, target, {"Content-Type": "application/json"}, body)
+    message = f"{operation} namespace: 'title is not valid Unicode (it has a lone surrogate)'"
+    assert envelope_error(response) == (400, 10001, message)
 
 
 def test_json_nested_100000_deep_in_a_handler_is_a_500_naming_the_error(server: DevServer, unchanged: None) -> None:
@@ -698,6 +712,12 @@ def test_the_cli_refuses_a_huge_or_foreign_number_in_a_flag(
     status, err = cli(*argv, *NS_ID)
     assert status in (1, 2) and err.rstrip().endswith(expected), err
     assert cli("key", "list", *NS_ID)[0] == 0
+
+
+def test_the_cli_refuses_a_title_of_bytes_that_are_not_utf8(cli: Callable[..., tuple[int, str]]) -> None:
+    # argv bytes that are not UTF-8 arrive as lone surrogates (surrogateescape)
+    status, err = cli("namespace", "create", "caf\udce9")
+    assert (status, err) == (1, "workerhost: error: title is not valid Unicode (it has a lone surrogate)\n")
 
 
 def test_the_cli_reads_a_bulk_file_of_huge_numbers_as_the_rest_api_does(

@@ -78,6 +78,8 @@ PROBE_PROJECT = {
                 return Response.json({"text": await request.text()})
             if action == "json":
                 return Response.json({"json": await request.json()})
+            if action == "json-types":
+                return Response.json({name: type(value).__name__ for name, value in (await request.json()).items()})
             if action == "length":
                 return Response(str(len(await request.bytes())))
             if action == "raise":

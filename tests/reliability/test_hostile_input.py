@@ -53,7 +53,8 @@ JSON bodies, dev-route       test_a_huge_or_foreign_number_as_a_binding_option_i
 CLI flags and files,         test_the_cli_reads_a_bulk_file_of_huge_numbers_as_the_rest_api_does,
 settings, cron fields,       test_a_setting_in_foreign_or_endless_digits_is_a_config_error,
 route ports,                 test_a_cron_field_or_route_port_in_foreign_or_endless_digits_is_a_config_error,
-``Content-Length``           test_a_content_length_in_foreign_or_endless_digits_is_no_500;
+``Content-Length``,          test_a_content_length_in_foreign_or_endless_digits_is_no_500,
+a handler's request.json()   test_a_handler_reads_a_json_body_of_huge_numbers_as_json_parse_does;
                              bindings/test_limits.py::test_parse_int_reads_numbers_of_any_length_as_javascript_does,
                              ::test_number_options_read_only_javascripts_numerals; bindings/test_digits.py
 a newline in a path or cron  test_a_newline_in_a_path_or_cron_cannot_forge_a_log_line
@@ -712,6 +713,13 @@ def test_the_cli_refuses_a_huge_or_foreign_number_in_a_flag(
     status, err = cli(*argv, *NS_ID)
     assert status in (1, 2) and err.rstrip().endswith(expected), err
     assert cli("key", "list", *NS_ID)[0] == 0
+
+
+def test_a_handler_reads_a_json_body_of_huge_numbers_as_json_parse_does(server: DevServer, unchanged: None) -> None:
+    # Python's json.loads raised ValueError past 4,300 digits: a 500 for any handler reading JSON.
+    body = f'{{"big": {BIG}, "small": 7, "long": {"1" * 400}}}'.encode()
+    response = server.client.post("/probe/json-types", content=body)
+    assert response.json() == {"big": "float", "small": "int", "long": "int"}
 
 
 def test_the_cli_refuses_a_title_of_bytes_that_are_not_utf8(cli: Callable[..., tuple[int, str]]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 
 from bindings.limits import parse_int
@@ -10,13 +11,17 @@ from .envelope import CF_VALIDATION, ApiError
 
 __all__ = ["choice_param", "int_param"]
 
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
 
 def int_param(query: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    """An integer parameter in ``low..high``, read as the KV service reads numbers (JS ``parseInt``)."""
+    """An integer parameter in ``low..high``: ASCII digits with an optional sign, as the OpenAPI schema's
+    ``integer`` says (``5.7e-150`` and ``10abc`` are not one), of any length (5,000 digits is out of range).
+    """
     raw = query.get(name)
     if raw is None:
         return default
-    value = parse_int(raw)
+    value = parse_int(raw) if _INTEGER.fullmatch(raw) else None
     if value is None or not low <= value <= high:
         message = f"Invalid {name} of {raw}. Please specify an integer between {low} and {high}."
         raise ApiError(400, CF_VALIDATION, message)

@@ -475,6 +475,9 @@ def limit_message(operation: str, name: str, raw: str, high: int, low: int = 1) 
         ("?page=", BIG, limit_message("list namespaces", "page", BIG, 2147483647)),
         ("?per_page=", BIG, limit_message("list namespaces", "per_page", BIG, 1000)),
         ("?per_page=", "1001", limit_message("list namespaces", "per_page", "1001", 1000)),
+        # Not integers, as the schema requires (schemathesis found the first one accepted as 5).
+        ("?per_page=", "5.7e-150", limit_message("list namespaces", "per_page", "5.7e-150", 1000)),
+        ("/keys?limit=", "100abc", limit_message("list keys", "limit", "100abc", 1000, 10)),
         ("/values/seed%2F0?expiration_ttl=", BIG, f"put: '{OUT_OF_INT32}'"),
         ("/values/seed%2F0?expiration=", BIG, f"put: '{OUT_OF_INT32}'"),
         ("/values/seed%2F0?expiration=", "-" + BIG, f"put: '{OUT_OF_INT32}'"),

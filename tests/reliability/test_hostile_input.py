@@ -51,7 +51,8 @@ largest double: REST query,  test_a_scheduled_run_at_an_absurd_time_is_400_and_r
 JSON bodies, dev-route       test_a_huge_or_foreign_number_as_a_binding_option_is_coerced_as_workerd_does,
 ``time``, binding options,   test_the_cli_refuses_a_huge_or_foreign_number_in_a_flag,
 CLI flags and files,         test_the_cli_reads_a_bulk_file_of_huge_numbers_as_the_rest_api_does,
-settings, cron fields,       test_a_setting_in_foreign_or_endless_digits_is_a_config_error,
+settings, kv.yaml numbers,   test_a_setting_in_foreign_or_endless_digits_is_a_config_error,
+cron fields,                 test_a_number_of_5000_digits_in_kv_yaml_is_a_config_error_naming_the_line,
 route ports,                 test_a_cron_field_or_route_port_in_foreign_or_endless_digits_is_a_config_error,
 ``Content-Length``,          test_a_content_length_in_foreign_or_endless_digits_is_no_500,
 a handler's request.json()   test_a_handler_reads_a_json_body_of_huge_numbers_as_json_parse_does;
@@ -806,6 +807,17 @@ def test_a_cron_field_or_route_port_in_foreign_or_endless_digits_is_a_config_err
     with pytest.raises(ConfigError) as refused:
         load_config(tmp_path / "kv.yaml")
     assert problem in str(refused.value)
+
+
+def test_a_number_of_5000_digits_in_kv_yaml_is_a_config_error_naming_the_line(tmp_path: Path) -> None:
+    from runtime.config import load_config
+    from runtime.errors import ConfigError
+
+    write_files(tmp_path, {"w.py": "async def fetch(request, env, ctx): ...\n"})
+    (tmp_path / "kv.yaml").write_text(f"workers:\n  - name: w\n    script: w.py\n    vars: {{N: {BIG}}}\n")
+    with pytest.raises(ConfigError) as refused:
+        load_config(tmp_path / "kv.yaml")
+    assert str(refused.value).endswith("kv.yaml:4: a number of 5000 characters is too long to read")
 
 
 @pytest.mark.parametrize(

@@ -47,7 +47,8 @@ is expected                  test_handlers_read_non_utf8_text_as_fetch_does;
 numbers of 5,000 digits, in  test_a_huge_number_in_a_query_is_the_same_400_as_any_out_of_range_value,
 other scripts' digits        test_a_huge_number_in_a_json_body_gets_the_services_error,
 (``٣٠``, ``²``), past the    test_metadata_holding_a_number_past_the_largest_double_is_10147,
-largest double: REST query,  test_a_scheduled_run_at_an_absurd_time_is_400_and_runs_nothing,
+largest double: REST query,  test_a_stored_json_value_past_the_largest_double_reads_as_json_parse_reads_it,
+                             test_a_scheduled_run_at_an_absurd_time_is_400_and_runs_nothing,
 JSON bodies, dev-route       test_a_huge_or_foreign_number_as_a_binding_option_is_coerced_as_workerd_does,
 ``time``, binding options,   test_the_cli_refuses_a_huge_or_foreign_number_in_a_flag,
 CLI flags and files,         test_the_cli_reads_a_bulk_file_of_huge_numbers_as_the_rest_api_does,
@@ -584,6 +585,22 @@ def test_metadata_holding_a_number_past_the_largest_double_is_10147(
     response = httpx.put(f"{server.url}{NAMESPACES}/{ns}/values/seed%2F0", files=files, headers=AUTH)
     assert response.status_code == 400
     assert response.json()["errors"] == [{"code": 10147, "message": "metadata must be valid json"}]
+
+
+def test_a_stored_json_value_past_the_largest_double_reads_as_json_parse_reads_it(server: DevServer, ns: str) -> None:
+    # JSON.parse makes 1e400 (or 5,000 digits) Infinity, which JSON.stringify writes as null; NaN is no JSON.
+    # The first and the last were a 500, the middle one "a non-json value".
+    values = {"json/inf": b'{"n": 1e400}', "json/big": b'{"n": ' + BIG.encode() + b"}", "json/nan": b'{"n": NaN}'}
+    for key, value in values.items():
+        assert send(server, "PUT", f"{NAMESPACES}/{ns}/values/{quote(key, safe='')}", body=value).status == 200
+    body = json.dumps({"keys": ["json/inf", "json/big"], "type": "json"}).encode()
+    response = send(server, "POST", f"{NAMESPACES}/{ns}/bulk/get", {"Content-Type": "application/json"}, body)
+    assert response.status == 200
+    assert json.loads(response.body)["result"] == {"values": {"json/inf": {"n": None}, "json/big": {"n": None}}}
+    body = json.dumps({"keys": ["json/nan"], "type": "json"}).encode()
+    response = send(server, "POST", f"{NAMESPACES}/{ns}/bulk/get", {"Content-Type": "application/json"}, body)
+    message = "bulk get keys: 'At least one of the requested keys corresponds to a non-json value'"
+    assert envelope_error(response) == (400, 10001, message)
 
 
 SCHEDULED_TIME_ERROR = (

@@ -15,7 +15,7 @@ from functools import lru_cache
 from time import perf_counter
 from typing import Any
 
-from bindings.clock import Clock
+from bindings.clock import LAST_TIME, Clock
 
 from ..config.cron import CronSchedule, parse_cron
 from ..errors import HANDLER_FAILURES
@@ -37,9 +37,9 @@ __all__ = [
 logger = logging.getLogger("workerhost")
 DEFAULT_MAX_SLEEP = 1.0
 DEFAULT_CRON = "* * * * *"  # what a run asked for by hand reports when the worker declares no cron
-# The last millisecond a datetime can show (9999-12-31T23:59:59.999Z). A handler turns its
-# scheduledTime into a date, so a run asked for by hand gets no time past it, nor before the epoch.
-MAX_SCHEDULED_TIME = 253_402_300_799.999
+# A handler turns its scheduledTime into a date: a run asked for by hand gets none past the last one
+# a datetime shows, nor one before the epoch.
+MAX_SCHEDULED_TIME = LAST_TIME
 
 
 def check_scheduled_time(when: float) -> float:

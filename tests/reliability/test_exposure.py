@@ -4,8 +4,12 @@
   ``runtime/server/test_server.py``, ``runtime/config/test_exposure.py``, ``runtime/host/test_e2e.py``).
 - Every REST route answers 401 code 10000 to a missing or wrong credential, 403 to a read-only token
   on a write (the API app alone: ``runtime/api/test_auth.py``).
+- With tokens set, the dev routes take them as the REST API does: ``/__workerhost/status`` a read or
+  write token, the scheduled runs a write token (401 / 403 otherwise, and nothing runs); without
+  tokens they stay open.
 - Secret values from ``.dev.vars`` and the API tokens never appear in the logs, the banner, error
-  pages, ``/__workerhost/status`` or any REST API response.
+  pages, ``/__workerhost/status`` or any REST API response, in any escaped or encoded form a
+  traceback or log line gives them (``runtime/config/test_redaction.py`` holds the forms one by one).
 - No request reaches a file outside the persist directory, whatever path-bearing input it carries.
 """
 

@@ -166,8 +166,9 @@ def parse_int(raw: str) -> int | float | None:
     """JavaScript's ``parseInt(raw)``, which the KV service applies to query parameters; None for NaN.
 
     Like JavaScript, it reads any number of digits: a value of up to 19 digits comes back exact (an
-    int); a longer one as the double JavaScript would make of it (a float, ``inf`` past about 1.8e308),
-    which is beyond every limit, so it is refused as out of range and never converts slowly or fails.
+    int); a longer one as the double JavaScript would make of it (a float, ``inf`` past about 1.8e308).
+    That is past every limit it is checked against, so callers refuse it as out of range, and no
+    input converts slowly or raises (``int()`` refuses more than 4,300 digits).
     """
     match = _JS_PARSE_INT.match(raw)
     if match is None:

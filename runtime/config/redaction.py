@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable, Iterable
 from urllib.parse import quote, quote_plus
 
-__all__ = ["MIN_HIDDEN_LENGTH", "REDACTED", "Redactor"]
+__all__ = ["MIN_ANYWHERE_LENGTH", "MIN_HIDDEN_LENGTH", "REDACTED", "Redactor", "char_forms"]
 
 REDACTED = "[secret]"
 MIN_HIDDEN_LENGTH = 4
@@ -93,7 +93,7 @@ def _html_numeric(char: str) -> str:
     return f"&#{ord(char)};" if char in "&<>\"'" else char
 
 
-ENCODINGS: tuple[Encoding, ...] = (
+_ENCODINGS: tuple[Encoding, ...] = (
     lambda char: char,
     _python_str(quote_escaped=True, ascii_only=False),
     _python_str(quote_escaped=False, ascii_only=False),
@@ -118,8 +118,8 @@ def _written(text: str, encoding: Encoding) -> str:
 
 def char_forms(char: str) -> set[str]:
     """Every way ``char`` may be written: by one encoding, or by one encoding applied to another's output."""
-    once = {encoding(char) for encoding in ENCODINGS}
-    return {_written(form, encoding) for form in once for encoding in ENCODINGS}
+    once = {encoding(char) for encoding in _ENCODINGS}
+    return {_written(form, encoding) for form in once for encoding in _ENCODINGS}
 
 
 def _pattern(value: str) -> str:

@@ -88,7 +88,7 @@ async def _send_failed(
 def _bad_return(worker: LoadedWorker, value: Any, scope: Scope) -> Response:
     if isinstance(value, Coroutine):
         value.close()  # a forgotten await; closing it avoids a second, confusing "never awaited" warning
-    logger.error("%s: %s", worker.name, worker.redact(bad_return_message(worker.name, value)))
+    logger.error("%s: %s", worker.name, worker.redact(bad_return_message(worker.name, value, worker.redact)))
     return bad_return_page(worker.name, value, worker.redact, wants_html(scope))
 
 

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import sys
@@ -323,6 +324,18 @@ def test_a_hidden_value_never_shows_in_any_escaped_or_encoded_form(server: DevSe
     # Work that fails after the response is logged alone.
     assert server.client.get("/probe/leak", params={**params, "later": "1"}, headers=auth).text == "queued"
     eventually(lambda: assert_blanked(server.stderr(), "the log") >= logged + 3, what="the three failures in the log")
+
+
+def test_a_returned_value_shown_cut_short_shows_no_part_of_a_secret(server: DevServer) -> None:
+    # The 500 for a non-Response shows its repr cut at 200 characters: cut first and blanked after, the
+    # cut fell inside the secret and its first half showed.
+    for accept in ("text/plain", "text/html"):
+        response = server.client.get("/probe/return-secret", headers={"Accept": accept})
+        assert response.status_code == 500
+        shown = response.text if accept == "text/plain" else html.unescape(response.text)
+        assert "'value': \"[secret]\"}" in shown and "C:" not in shown, shown
+    eventually(lambda: "returned builtins.dict" in server.stderr(), what="the log line")
+    assert "'value': \"[secret]\"}" in server.stderr() and "C:\\" not in server.stderr()
 
 
 def test_a_reload_error_at_the_status_route_hides_tokens(tmp_path: Path) -> None:

@@ -49,6 +49,7 @@ other scripts' digits        test_a_huge_number_in_a_json_body_gets_the_services
 (``٣٠``, ``²``), past the    test_metadata_holding_a_number_past_the_largest_double_is_10147,
 largest double: REST query,  test_a_stored_json_value_past_the_largest_double_reads_as_json_parse_reads_it,
                              test_a_scheduled_run_at_an_absurd_time_is_400_and_runs_nothing,
+                             test_a_scheduled_run_at_a_real_time_gets_that_time,
 JSON bodies, dev-route       test_a_huge_or_foreign_number_as_a_binding_option_is_coerced_as_workerd_does,
 ``time``, binding options,   test_the_cli_refuses_a_huge_or_foreign_number_in_a_flag,
 CLI flags and files,         test_the_cli_reads_a_bulk_file_of_huge_numbers_as_the_rest_api_does,
@@ -58,7 +59,8 @@ route ports,                 test_a_cron_field_or_route_port_in_foreign_or_endle
 ``Content-Length``,          test_a_content_length_in_foreign_or_endless_digits_is_no_500,
 a handler's request.json()   test_a_handler_reads_a_json_body_of_huge_numbers_as_json_parse_does;
                              bindings/test_limits.py::test_parse_int_reads_numbers_of_any_length_as_javascript_does,
-                             ::test_number_options_read_only_javascripts_numerals; bindings/test_digits.py
+                             ::test_number_options_read_only_javascripts_numerals; bindings/test_digits.py;
+                             runtime/testing/test_testing.py::test_a_time_past_9999_is_refused_and_nothing_runs_at_it
 a newline in a path or cron  test_a_newline_in_a_path_or_cron_cannot_forge_a_log_line
 a title with a lone          test_a_namespace_title_with_a_lone_surrogate_is_400,
 surrogate                    test_the_cli_refuses_a_title_of_bytes_that_are_not_utf8

@@ -81,6 +81,9 @@ class DevServer:
         self.preexec_fn = preexec_fn  # runs in the child before it starts, e.g. to lower a resource limit
         self.process: subprocess.Popen[bytes] | None = None
         self.client = httpx.Client(base_url=self.url, timeout=10)
+        # With API tokens set the status route takes one, as the REST API does.
+        token = self.env.get("WORKERHOST_API_TOKENS", "").split(",")[0].strip()
+        self.auth = {"Authorization": f"Bearer {token}"} if token else {}
 
     def command(self) -> list[str]:
         return [
@@ -114,7 +117,7 @@ class DevServer:
                 self.stop()
                 pytest.fail(f"workerhost dev exited with {self.process.returncode}:\n{self.stderr()}")
             with contextlib.suppress(httpx.TransportError):
-                if self.client.get("/__workerhost/status").status_code == 200:
+                if self.client.get("/__workerhost/status", headers=self.auth).status_code == 200:
                     return self
             if time.monotonic() > deadline:
                 self.stop()
@@ -142,7 +145,7 @@ class DevServer:
         return self.stderr_path.read_text(encoding="utf-8", errors="replace") if self.stderr_path.exists() else ""
 
     def status(self) -> dict[str, Any]:
-        return self.client.get("/__workerhost/status").json()  # type: ignore[no-any-return]
+        return self.client.get("/__workerhost/status", headers=self.auth).json()  # type: ignore[no-any-return]
 
 
 @contextlib.contextmanager

@@ -22,6 +22,7 @@ from starlette.routing import Route
 from bindings import Clock, Store
 
 from ..config import ApiConfig
+from ..loglines import one_line
 from . import account, bulk, keys, namespaces, values
 from .auth import Access, Authenticator
 from .context import ApiContext
@@ -124,7 +125,7 @@ def _endpoint(api: ApiContext, route: ApiRoute) -> Endpoint:
             error = to_api_error(exc)
             if error is None or (error.status >= 500 and not isinstance(exc, ApiError)):
                 # A bug or a storage failure, not a refused request: it belongs in the log.
-                logger.exception("%s %s failed", request.method, _route_path(request))
+                logger.exception("%s %s failed", request.method, one_line(_route_path(request)))
             if error is None:
                 error = ApiError(500, CF_INTERNAL, "internal error")
             return error.response(operation)

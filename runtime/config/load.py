@@ -18,6 +18,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from bindings.digits import whole_number
+from bindings.storage.sqlite.location import MAX_PAGES
+
 from ..errors import ConfigError
 from .model import (
     DEFAULT_ACCOUNT_ID,
@@ -102,6 +105,7 @@ SETTINGS = (
     ),
 )
 _SETTINGS = {setting.name: setting for setting in SETTINGS}
+_SHOWN_LIMIT = 40
 
 
 def load_config(
@@ -201,27 +205,33 @@ def _persist_to(from_file: str | None, base: Path, overrides: Mapping[str, Any],
 
 
 def _port(value: Any) -> int:
-    text = str(value).strip()
-    if not text.isdigit() or not 0 <= int(text) <= 65535:
-        raise ConfigError(f"port must be a number from 0 to 65535, got {value!r}")
-    return int(text)
+    port = whole_number(str(value), 0, 65535)
+    if port is None:
+        raise ConfigError(f"port must be a number from 0 to 65535, got {_shown(value)}")
+    return port
 
 
 def _processes(value: Any) -> int:
-    text = str(value).strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_PROCESSES:
-        raise ConfigError(f"--workers must be a number from 1 to {MAX_PROCESSES}, got {value!r}")
-    return int(text)
+    processes = whole_number(str(value), 1, MAX_PROCESSES)
+    if processes is None:
+        raise ConfigError(f"--workers must be a number from 1 to {MAX_PROCESSES}, got {_shown(value)}")
+    return processes
 
 
 def _max_db_pages(value: Any) -> int | None:
     if value is None:
         return None
-    text = str(value).strip()
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:  # "²".isdigit(), but int("²") fails
+    pages = whole_number(str(value), 1, MAX_PAGES)
+    if pages is None:
         env = _SETTINGS["max_db_pages"].env
-        raise ConfigError(f"{env} must be a whole number of pages (at least 1), got {value!r}")
-    return int(text)
+        raise ConfigError(f"{env} must be a whole number of pages from 1 to {MAX_PAGES}, got {_shown(value)}")
+    return pages
+
+
+def _shown(value: Any) -> str:
+    # The value as typed, cut short: a flag of 5,000 digits need not come back whole.
+    text = repr(value)
+    return text if len(text) <= _SHOWN_LIMIT else text[: _SHOWN_LIMIT - 4] + "...'"
 
 
 def _seconds(name: str, overrides: Mapping[str, Any], environ: Mapping[str, str]) -> float:

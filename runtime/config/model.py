@@ -125,6 +125,11 @@ class RuntimeConfig:
     parse_cache: ParseCache | None = field(default=None, repr=False, compare=False)  # reused by reloads
 
     @property
+    def hidden_values(self) -> tuple[str, ...]:
+        """What no log line, page or response may show: the secrets' values and the API tokens."""
+        return (*self.secrets.values(), *self.api.tokens, *self.api.read_tokens)
+
+    @property
     def dev_vars_path(self) -> Path:
         """Where secrets are read from: ``.dev.vars`` beside kv.yaml."""
         return self.path.parent / DEV_VARS_FILE

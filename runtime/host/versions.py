@@ -20,6 +20,7 @@ from bindings.storage.base import NamespaceInfo, Store
 from ..config import RuntimeConfig, WorkerConfig
 from ..config.namespaces import ensure_namespaces
 from ..config.routes import RoutePattern, parse_route
+from ..config.secrets import Redactor
 from ..errors import HANDLER_FAILURES, HandlerLoadError
 from ..handlers.ctx import ExecutionContext
 from ..handlers.env import Env
@@ -194,4 +195,5 @@ async def _load_worker(
             f'{config.script_display}: worker "{config.name}" has cron triggers but the script defines no '
             'async "scheduled(controller, env, ctx)" handler'
         )
-    return LoadedWorker(config, handlers, env, version, bound, secrets.redact)
+    # A handler may hold an API token too (from a request's headers), so its tracebacks hide those as well.
+    return LoadedWorker(config, handlers, env, version, bound, Redactor(version.config.hidden_values))

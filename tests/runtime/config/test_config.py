@@ -115,7 +115,7 @@ def test_a_database_page_cap_comes_from_flag_or_environment_and_is_off_by_defaul
 @pytest.mark.parametrize("pages", ["0", "-5", "lots", "1.5"])
 def test_a_database_page_cap_must_be_a_positive_whole_number(tmp_path: Path, pages: str) -> None:
     path = project(tmp_path, "")
-    message = f"WORKERHOST_MAX_DB_PAGES must be a whole number of pages (at least 1), got '{pages}'"
+    message = f"WORKERHOST_MAX_DB_PAGES must be a whole number of pages from 1 to 4294967294, got '{pages}'"
     with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
         load_config(path, environ={"WORKERHOST_MAX_DB_PAGES": pages})
 
@@ -123,7 +123,7 @@ def test_a_database_page_cap_must_be_a_positive_whole_number(tmp_path: Path, pag
 def test_a_database_page_cap_in_non_ascii_digits_is_a_config_error(tmp_path: Path) -> None:
     # "²".isdigit() is True but int("²") raises: this was a ValueError traceback, not a clean message.
     path = project(tmp_path, "")
-    message = "WORKERHOST_MAX_DB_PAGES must be a whole number of pages (at least 1), got '²'"
+    message = "WORKERHOST_MAX_DB_PAGES must be a whole number of pages from 1 to 4294967294, got '²'"
     with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
         load_config(path, environ={"WORKERHOST_MAX_DB_PAGES": "²"})
 

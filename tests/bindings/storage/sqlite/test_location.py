@@ -61,7 +61,10 @@ def test_plain_paths_and_sqlite_urls_are_read(location: str, settings: SqliteSet
         ("sqlite:///d?max_pages=lots", "max_pages must be a whole number of pages (at least 1), got 'lots'"),
         ("sqlite:///d?max_pages=%C2%B2", "max_pages must be a whole number of pages (at least 1), got '²'"),
         ("sqlite:///d?read_cache=maybe", "read_cache must be on or off, got 'maybe'"),
-        ("sqlite:///d?cache=off", "unknown option 'cache'; expected max_pages or read_cache"),
+        (
+            "sqlite:///d?cache=off",
+            "unknown option 'cache'; expected one of max_pages, read_cache, lock_timeout, stream_timeout",
+        ),
         ("sqlite:///d?max_pages=1&max_pages=2", "option 'max_pages' is given twice"),
         ("sqlite:///d?max_pages", "options must be name=value pairs joined by &"),
         ("redis://localhost", "is not a sqlite: location"),

@@ -27,6 +27,7 @@ Why SQLite and these settings:
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from collections.abc import Callable
@@ -113,22 +114,35 @@ def _connect(target: str | Path, *, uri: bool = False, timeout: float = LOCK_TIM
 
 
 def create_namespace_file(path: Path) -> None:
-    """Create a namespace file with its schema, in one commit. Whatever was at ``path`` is replaced."""
+    """Create a namespace file with its schema, durable on return. Whatever was at ``path`` is replaced.
+
+    Built without syncing (SQLite would sync a dozen times: the header, the log, the checkpoint when
+    the connection closes), then made durable with one ``fsync`` of the file and one of its directory:
+    before its catalog row commits, nobody may open it anyway. Opening and closing a descriptor of the
+    file is safe only because no connection of this process has it open (``walindex``).
+    """
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     connection = _connect(path)
     try:
+        connection.execute("PRAGMA synchronous = OFF")
+        connection.execute("PRAGMA journal_mode = OFF")  # no rollback journal for a file nobody sees yet
         # auto_vacuum only takes effect before the first table is created.
         connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA synchronous = FULL")
         connection.execute("BEGIN IMMEDIATE")
         for statement in _NAMESPACE_SCHEMA:
             connection.execute(statement)
         connection.execute(f"PRAGMA user_version = {NAMESPACE_SCHEMA_VERSION}")
         connection.execute("COMMIT")
+        connection.execute("PRAGMA journal_mode = WAL")  # kept in the file's header
     finally:
-        connection.close()
+        connection.close()  # the last connection: SQLite copies the log into the file and removes it
+    for target in (path, path.parent):
+        fd = os.open(target, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def upgrade_namespace_file(connection: sqlite3.Connection) -> None:

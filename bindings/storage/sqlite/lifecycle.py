@@ -28,7 +28,9 @@ listing and one catalog query, and no write.
 
 from __future__ import annotations
 
+import functools
 import os
+import secrets
 import sqlite3
 import time
 from datetime import UTC, datetime
@@ -52,6 +54,7 @@ from .locking import begin_immediate, locked_error
 __all__ = ["clean_up", "create", "delete", "leftovers", "unlink_files"]
 
 INTENT = "-deleting"
+CREATING = "-creating-"
 _SUFFIXES = ("", "-wal", "-shm")
 
 
@@ -63,31 +66,58 @@ def now_text() -> str:
 
 
 def create(catalog: Catalog, kv_dir: Path, namespace_id: str, title: str) -> None:
-    """Create the namespace's file and catalog row together; raises the catalog rules' errors. Blocks."""
+    """Create the namespace's file and catalog row together; raises the catalog rules' errors. Blocks.
+
+    The file is built first, under a name of its own (``<id>.sqlite3-creating-<random>``), outside the
+    catalog's lock, so creations in several threads or processes build their files at once. Under the
+    lock only the cheap, atomic part runs: renaming the file into place and inserting its row, in one
+    transaction. A clean-up removes a file left under its temporary name.
+    """
     created_on = now_text()
-
-    def insert(connection: sqlite3.Connection) -> None:
-        (count,) = connection.execute("SELECT count(*) FROM namespaces").fetchone()
-        rules.check_namespace_count(count)
-        if connection.execute("SELECT 1 FROM namespaces WHERE id = ?", (namespace_id,)).fetchone():
-            raise rules.duplicate_id(namespace_id)
-        if connection.execute("SELECT 1 FROM namespaces WHERE title = ?", (title,)).fetchone():
-            raise rules.duplicate_title()
-        last = connection.execute("SELECT last FROM generations WHERE id = ?", (namespace_id,)).fetchone()
-        generation = 1 if last is None else last[0] + 1
-        path = kv_dir / file_name(namespace_id, generation)
-        create_namespace_file(path)
+    for _ in range(3):
+        building = kv_dir / f"{namespace_id}.sqlite3{CREATING}{secrets.token_hex(8)}"
         try:
-            connection.execute(
-                "INSERT INTO namespaces (id, title, created_on, generation) VALUES (?, ?, ?, ?)",
-                (namespace_id, title, created_on, generation),
-            )
-            _remember(connection, namespace_id, generation)
-        except BaseException:
-            unlink_files(path)
-            raise
+            create_namespace_file(building)
+            catalog.write(functools.partial(_insert, kv_dir, namespace_id, title, created_on, building))
+            return
+        except (_Vanished, FileNotFoundError):
+            continue  # a clean-up at another store's start took it for a leftover: build it again
+        finally:
+            unlink_files(building, sync=False)
+    raise StorageError(f"namespace {namespace_id} could not be created: its new file kept vanishing")
 
-    catalog.write(insert)
+
+class _Vanished(Exception):
+    """The file being created was removed before it could be put in place."""
+
+
+def _insert(
+    kv_dir: Path, namespace_id: str, title: str, created_on: str, building: Path, connection: sqlite3.Connection
+) -> None:
+    (count,) = connection.execute("SELECT count(*) FROM namespaces").fetchone()
+    rules.check_namespace_count(count)
+    if connection.execute("SELECT 1 FROM namespaces WHERE id = ?", (namespace_id,)).fetchone():
+        raise rules.duplicate_id(namespace_id)
+    if connection.execute("SELECT 1 FROM namespaces WHERE title = ?", (title,)).fetchone():
+        raise rules.duplicate_title()
+    last = connection.execute("SELECT last FROM generations WHERE id = ?", (namespace_id,)).fetchone()
+    generation = 1 if last is None else last[0] + 1
+    path = kv_dir / file_name(namespace_id, generation)
+    unlink_files(path, sync=False)  # what a create killed before its commit left there
+    try:
+        building.rename(path)
+    except FileNotFoundError:
+        raise _Vanished from None
+    try:
+        _sync_directory(kv_dir)  # the rename is on disk before the row that names the file
+        connection.execute(
+            "INSERT INTO namespaces (id, title, created_on, generation) VALUES (?, ?, ?, ?)",
+            (namespace_id, title, created_on, generation),
+        )
+        _remember(connection, namespace_id, generation)
+    except BaseException:
+        unlink_files(path)  # still under the lock: nobody else can have it
+        raise
 
 
 _REMEMBER = (
@@ -167,11 +197,12 @@ def _lock_file(path: Path, subject: str, lock_timeout: float) -> sqlite3.Connect
     return connection
 
 
-def unlink_files(path: Path) -> None:
+def unlink_files(path: Path, *, sync: bool = True) -> None:
     """Unlink a namespace file with its -wal and -shm (the database first), and make that durable."""
     for suffix in _SUFFIXES:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    _sync_directory(path.parent)
+    if sync:
+        _sync_directory(path.parent)
 
 
 def _sync_directory(directory: Path) -> None:
@@ -271,6 +302,9 @@ def _leftovers(kv_dir: Path, rows: list[tuple[Any, ...]]) -> tuple[list[Path], l
     for name in sorted(os.listdir(kv_dir)):
         if name.endswith(INTENT):
             intents.append(kv_dir / name)
+            continue
+        if CREATING in name:  # being built (create retries if it vanishes) or left by a killed create
+            orphans.append(kv_dir / name)
             continue
         base = name.removesuffix("-wal").removesuffix("-shm")
         if parse_file_name(base) is not None and base not in owned:

@@ -108,8 +108,12 @@ class NamespaceReaders(ThreadConnections):
             if cache.check(connection, self._index):
                 self._changed(connection)
         except sqlite3.Error as exc:
-            raise translate_error(exc) from exc
+            raise self._failure(exc) from exc
         return connection, cache
+
+    def _failure(self, exc: sqlite3.Error) -> BaseException:
+        # A file unlinked under a connection that had not read it yet fails with "disk I/O error".
+        return FileRetired(self.path.name) if not self.path.exists() else translate_error(exc)
 
     def _changed(self, connection: sqlite3.Connection) -> None:
         if self._index is None and not self._index_tried:
@@ -133,7 +137,7 @@ class NamespaceReaders(ThreadConnections):
         try:
             return connection.execute(query, parameters).fetchall()
         except sqlite3.Error as exc:
-            raise translate_error(exc) from exc
+            raise self._failure(exc) from exc
 
     @contextmanager
     def borrowed(self) -> Iterator[sqlite3.Connection]:
@@ -156,7 +160,9 @@ class NamespaceReaders(ThreadConnections):
             if connection is not None:
                 connection.close()
             if isinstance(exc, sqlite3.Error):
-                raise translate_error(exc) from exc
+                raise self._failure(exc) from exc
+            if isinstance(exc, StorageError) and not self.path.exists():
+                raise FileRetired(self.path.name) from exc
             raise
         try:
             yield connection

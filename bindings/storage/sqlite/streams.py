@@ -44,7 +44,12 @@ def open_snapshot(path: Path, key: bytes) -> tuple[sqlite3.Connection, sqlite3.B
     Returns the connection, the value's blob and ``(expiration, metadata, size)``, or None if missing.
     Raises ``FileRetired`` if the file holds a deleted namespace.
     """
-    connection = connect_reader(path)
+    try:
+        connection = connect_reader(path)
+    except StorageError:
+        if not path.exists():
+            raise FileRetired(path.name) from None
+        raise
     try:
         connection.execute("BEGIN")
         if is_marked(connection):
@@ -58,6 +63,8 @@ def open_snapshot(path: Path, key: bytes) -> tuple[sqlite3.Connection, sqlite3.B
     except BaseException as exc:
         _close(connection, None)
         if isinstance(exc, sqlite3.Error):
+            if not path.exists():  # unlinked before its first read: "disk I/O error"
+                raise FileRetired(path.name) from exc
             raise translate_error(exc) from exc
         raise
     return connection, blob, (expiration, metadata, size)

@@ -313,6 +313,9 @@ class FileWriter:
             self._retire(jobs, retired)
             return
         except Exception as exc:  # every failure is reported to its waiter
+            if isinstance(exc, sqlite3.Error) and not self.path.exists():
+                self._retire(jobs, FileRetired(self.path.name))  # unlinked under a fresh connection
+                return
             if len(jobs) > 1:
                 for job in jobs:  # find the culprit: one commit per write
                     self._commit([job])

@@ -101,7 +101,7 @@ class FilePool:
         if previous is not None:
             self.discard(previous)
         self._files[file.namespace_id] = file
-        self.trim()
+        self.trim(keep=file)
 
     def discard(self, file: OpenFile) -> None:
         """Close ``file`` and forget it."""
@@ -117,10 +117,10 @@ class FilePool:
         if len(self._files) > self.capacity:
             self.trim()
 
-    def trim(self) -> None:
-        """Close the least recently used idle files until at most ``capacity`` are open."""
+    def trim(self, keep: OpenFile | None = None) -> None:
+        """Close the least recently used idle files (but ``keep``) until at most ``capacity`` are open."""
         while len(self._files) > self.capacity:
-            idle = [file for file in self._files.values() if file.users == 0]
+            idle = [file for file in self._files.values() if file.users == 0 and file is not keep]
             if not idle:
                 return  # all in use: the pool shrinks back as they are released
             self.discard(min(idle, key=lambda file: file.used))

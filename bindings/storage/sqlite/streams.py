@@ -107,7 +107,7 @@ class Snapshot(AsyncGenerator[bytes, None]):
         # Work on a worker thread (a read, or copying the rest): nothing it uses is closed until it is done.
         self._busy: asyncio.Future[Any] | None = None
         self._done = False
-        self._abandoned = False
+        self._failure: StorageError | None = None  # raised by the next read, once
         self._timer: asyncio.TimerHandle | None = None
         self._arm(STALL_SECONDS, self._stalled)
 
@@ -118,9 +118,10 @@ class Snapshot(AsyncGenerator[bytes, None]):
         self._disarm()
         try:
             if self._busy is not None:  # copying the rest
-                await asyncio.shield(self._busy)
-            if self._abandoned:
-                raise StorageError(f"the value stream was abandoned: nothing was read from it for {self._timeout:g} s")
+                await asyncio.wait([self._busy])
+            failure, self._failure = self._failure, None
+            if failure is not None:
+                raise failure
             if self._done:
                 raise StopAsyncIteration
             chunk: bytes = await asyncio.shield(self._on_thread(self._read))
@@ -128,8 +129,6 @@ class Snapshot(AsyncGenerator[bytes, None]):
             self._finish()
             if isinstance(exc, sqlite3.Error):
                 raise translate_error(exc) from exc
-            if isinstance(exc, OSError):  # copying the rest out of the snapshot failed (a full disk)
-                raise StorageError(f"the value stream failed: {exc}") from exc
             raise
         if not chunk:
             self._finish()
@@ -184,8 +183,10 @@ class Snapshot(AsyncGenerator[bytes, None]):
         return copy
 
     def _copied(self, copying: asyncio.Future[Any]) -> None:
-        if copying.cancelled() or copying.exception() is not None:
-            self._abandoned = True  # the next read fails rather than go on from a partial copy
+        error = None if copying.cancelled() else copying.exception()
+        if copying.cancelled() or error is not None:  # a full disk: the next read fails, no partial copy
+            self._failure = StorageError(f"the value stream failed: copying it out of its snapshot: {error}")
+            self._done = True
         else:
             self._copy = copying.result()
         self._release_snapshot()
@@ -194,7 +195,8 @@ class Snapshot(AsyncGenerator[bytes, None]):
 
     def _abandon(self) -> None:
         self._timer = None
-        self._abandoned = True
+        unread = f"nothing was read from it for {self._timeout:g} s"
+        self._failure = StorageError(f"the value stream was abandoned: {unread}")
         self._finish()
 
     def _finish(self) -> None:

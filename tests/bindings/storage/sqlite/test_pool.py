@@ -84,9 +84,8 @@ async def test_the_least_recently_used_idle_file_is_closed_first(tmp_path: Path)
 async def test_a_file_in_use_is_never_closed(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path, max_open=1, lock_timeout=60)
     try:
-        streamed, locked, *others = [
-            await store.namespace((await store.create_namespace(title)).id) for title in ("streamed", "locked", "x", "y")
-        ]
+        titles = ("streamed", "locked", "x", "y")
+        streamed, locked, *others = [await store.namespace((await store.create_namespace(t)).id) for t in titles]
         value = os.urandom(4 * MIB)
         await streamed.put(b"big", value, None, None)
         stream = await streamed.open(b"big")

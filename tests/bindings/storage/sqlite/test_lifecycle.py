@@ -10,7 +10,12 @@ steps leaves them.
 from __future__ import annotations
 
 import os
+import random
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -277,3 +282,102 @@ async def test_a_clean_store_starts_without_writing(tmp_path: Path) -> None:
         await store.close()
     assert (os.stat(catalog).st_mtime_ns, _kv_files(store)) == before
 
+
+
+# --- deletes and creates killed at random moments ---------------------------------------------------
+
+
+def _churn(persist: Path, run: int, rng: random.Random) -> list[str]:
+    """Run ``namespace_churn_proc`` and SIGKILL it a few milliseconds into a delete or create; returns its
+    lines (``try`` and ``ok`` steps) up to the kill."""
+    command = [sys.executable, "-m", "tests.bindings.namespace_churn_proc", str(persist), str(run)]
+    process = subprocess.Popen([*command, str(rng.randrange(10**6))], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    target, wanted = rng.choice(["try delete", "try create"]), rng.randint(1, 6)
+    lines = []
+    for line in process.stdout:
+        lines.append(line.rstrip("\n"))
+        wanted -= line.startswith(target)
+        if not wanted:
+            time.sleep(rng.uniform(0, 0.015))  # into the step: its files and commits
+            break
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    lines += [line.rstrip("\n") for line in process.stdout]
+    process.stdout.close()
+    return lines
+
+
+async def test_deletes_and_creates_killed_at_random_moments_lose_nothing_and_bring_nothing_back(tmp_path: Path) -> None:
+    rng = random.Random(20260521)
+    expected: dict[str, tuple[str, dict[str, bytes]] | None] = {}  # id -> (title, keys), None if deleted
+    for run in range(8):
+        steps = _replay(_churn(tmp_path, run, rng), expected)
+        store = SqliteStore(tmp_path)  # starts, and cleans up after the killed process
+        try:
+            problems = [await _check(store, namespace_id, expected, steps) for namespace_id in IDS]
+            assert not any(problems), (run, problems)
+            left = sorted(name for name in os.listdir(store.kv_dir) if not name.endswith(("-wal", "-shm")))
+            files = [store.namespace_path(namespace_id).name for namespace_id, state in expected.items() if state]
+            assert left == sorted(["catalog.sqlite3", *files]), run
+        finally:
+            await store.close()
+
+
+IDS = ["a" * 32, "b" * 32, "c" * 32]
+REPO = Path(__file__).resolve().parents[4]
+
+
+def _replay(lines: list[str], expected: dict[str, tuple[str, dict[str, bytes]] | None]) -> dict[str, list[str]]:
+    """Apply the acknowledged steps to ``expected``; returns the step in flight at the kill, by id."""
+    in_flight: dict[str, list[str]] = {}
+    for line in lines:
+        word, *step = line.split(" ")
+        if word == "try":
+            in_flight = {step[1]: step}
+            continue
+        in_flight = {}
+        kind, namespace_id = step[0], step[1]
+        if kind == "create":
+            expected[namespace_id] = (step[2], {})
+        elif kind == "delete":
+            expected[namespace_id] = None
+        else:
+            label, keys = step[2], step[3].split(",")
+            entry = expected[namespace_id]
+            assert entry is not None and entry[0] == label
+            entry[1].update({key: f"{label}:{key}".encode() for key in keys})
+    return in_flight
+
+
+async def _check(
+    store: SqliteStore,
+    namespace_id: str,
+    expected: dict[str, tuple[str, dict[str, bytes]] | None],
+    steps: dict[str, list[str]],
+) -> str:
+    """The namespace on disk against what was acknowledged, or the step in flight; updates ``expected``."""
+    pending = steps.get(namespace_id)
+    info = await store.get_namespace(namespace_id)
+    found: dict[str, bytes] = {}
+    if info is not None:
+        storage = await store.namespace(namespace_id)
+        rows, _ = await storage.list(b"", None, 1000, 0)
+        entries = await storage.get_many([row[0] for row in rows])
+        found = {row[0].decode(): entry.value for row, entry in zip(rows, entries, strict=True) if entry is not None}
+    state = None if info is None else (info.title, found)
+    known = expected.get(namespace_id)
+    outcomes = [known]
+    if pending is not None and pending[0] == "create":
+        outcomes.append((pending[2], {}))
+    elif pending is not None and pending[0] == "delete":
+        outcomes.append(None)
+    elif pending is not None and known is not None:
+        keys = pending[3].split(",")
+        outcomes.append((known[0], {**known[1], **{key: f"{known[0]}:{key}".encode() for key in keys}}))
+    if state in outcomes:
+        expected[namespace_id] = state
+        return ""
+    stale = [key for key, value in found.items() if known is None or not value.startswith(f"{known[0]}:".encode())]
+    what = f"keys of a deleted namespace back: {stale}" if stale else f"found {state}, expected one of {outcomes}"
+    return f"{namespace_id[:4]}: {what}"

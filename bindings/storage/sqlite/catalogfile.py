@@ -79,7 +79,7 @@ class Catalog:
 
     def _connection(self) -> sqlite3.Connection:
         if self._writer is None:
-            self._writer = connect_writer(self.path)
+            self._writer = connect_writer(self.path, self._lock_timeout)
         setup = self._setup()
         if setup is not None:
             setup(self._writer)

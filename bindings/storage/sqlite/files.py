@@ -203,13 +203,14 @@ def _open(path: Path, timeout: float) -> sqlite3.Connection:
         raise StorageError(f"cannot open {path}: {exc}") from exc
 
 
-def connect_writer(path: Path) -> sqlite3.Connection:
+def connect_writer(path: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> sqlite3.Connection:
     """A connection for a file's writer: durable commits, bounded WAL.
 
-    It never waits inside SQLite for the write lock: the writer waits itself (``locking``), polling
-    often enough that writers of several processes take turns rather than starve.
+    Its write transactions wait for the file's lock in ``locking.begin_immediate``, polling often
+    enough that writers of several processes take turns. Its other statements let SQLite wait for
+    the brief locks it takes itself (rebuilding a WAL index another process left behind).
     """
-    connection = _open(path, timeout=0)
+    connection = _open(path, timeout=timeout)
     connection.execute("PRAGMA synchronous = FULL")
     connection.execute("PRAGMA journal_size_limit = 67108864")
     return connection

@@ -183,7 +183,7 @@ def delete(catalog: Catalog, kv_dir: Path, namespace_id: str, generation: int, l
 def _lock_file(path: Path, subject: str, lock_timeout: float) -> sqlite3.Connection | None:
     """A connection holding the file's write lock (step 1); None if the file is gone."""
     try:
-        connection = connect_writer(path)
+        connection = connect_writer(path, lock_timeout)
     except StorageError:
         if path.exists():
             raise

@@ -14,6 +14,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from ...errors import StorageError
 from .files import connect_writer, is_marked, upgrade_namespace_file
 from .locking import begin_immediate, locked_error, translate_error
 from .writer import FileRetired
@@ -33,15 +34,13 @@ def purge_file(path: Path, now: float, limit: int, lock_timeout: float, *, repea
     Returns how many were deleted. Blocks: run it on a worker thread. Raises ``FileRetired`` if the file
     is gone or holds a deleted namespace, ``StorageLockedError`` if its lock stays taken.
     """
-    if not path.exists():
-        raise FileRetired(path.name)
+    subject = f"namespace {path.name.split('.')[0]}"
     try:
-        connection = connect_writer(path)
-    except Exception:
+        connection = connect_writer(path, lock_timeout)
+    except (StorageError, sqlite3.Error) as exc:
         if not path.exists():
             raise FileRetired(path.name) from None
-        raise
-    subject = f"namespace {path.name.split('.')[0]}"
+        raise translate_error(exc, subject, lock_timeout) from exc
     try:
         if not _needs_purge(connection, now):
             return 0

@@ -268,7 +268,7 @@ class FileWriter:
     def _connect(self) -> sqlite3.Connection:
         if self._connection is None:
             try:
-                connection = connect_writer(self.path)
+                connection = connect_writer(self.path, self._lock_timeout)
             except StorageError:
                 if not self.path.exists():
                     raise FileRetired(self.path.name) from None

@@ -1,9 +1,10 @@
 """A separate OS process that holds a SQLite file's write lock, as a ``sqlite3`` shell inside a transaction does.
 
-    python -m tests.bindings.storage.sqlite.lock_holder DATABASE
+    python -m tests.bindings.storage.sqlite.lock_holder DATABASE EXCLUSIVE
 
-Begins an immediate transaction on DATABASE, prints ``locked`` (flushed) once it holds the write lock,
-and rolls back and exits when its stdin closes.
+Begins an immediate transaction on DATABASE (with EXCLUSIVE "True", in SQLite's exclusive locking mode:
+no other connection may even read), prints ``locked`` (flushed) once it holds the lock, and rolls back
+and exits when its stdin closes.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ REPO = Path(__file__).resolve().parents[4]
 
 
 @contextmanager
-def holding_write_lock(database: Path) -> Iterator[None]:
-    """Hold ``database``'s write lock from another process for the duration of the block."""
+def holding_write_lock(database: Path, *, exclusive: bool = False) -> Iterator[None]:
+    """Hold ``database``'s write lock from another process for the duration of the block.
+
+    ``exclusive``: take the whole file (``PRAGMA locking_mode = EXCLUSIVE``), so others cannot read it either.
+    """
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.bindings.storage.sqlite.lock_holder", str(database)],
+        [sys.executable, "-m", "tests.bindings.storage.sqlite.lock_holder", str(database), str(exclusive)],
         cwd=REPO,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -38,8 +42,11 @@ def holding_write_lock(database: Path) -> Iterator[None]:
         process.stdout.close()
 
 
-def main(database: str) -> None:
+def main(database: str, exclusive: bool) -> None:
     connection = sqlite3.connect(database, isolation_level=None, timeout=30)
+    if exclusive:
+        connection.execute("PRAGMA locking_mode = EXCLUSIVE")
+        connection.execute("SELECT count(*) FROM sqlite_schema").fetchall()
     connection.execute("BEGIN IMMEDIATE")
     print("locked", flush=True)
     sys.stdin.read()
@@ -48,4 +55,4 @@ def main(database: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2] == "True")

@@ -102,3 +102,23 @@ async def test_writer_threads_of_idle_namespaces_end(tmp_path: Path, monkeypatch
         assert await namespaces[0].get(b"k") == Entry(b"again", 5, None, None)
     finally:
         await store.close()
+
+
+async def test_a_namespace_another_process_holds_whole_does_not_stop_the_sweep(tmp_path: Path) -> None:
+    # The sweep opens each file on a connection of its own; one that cannot even be read (a process in
+    # SQLite's exclusive locking mode) must not stop the others being swept, nor the sweep itself.
+    writer = SqliteStore(tmp_path)
+    held, other = [await writer.create_namespace(title) for title in ("held", "other")]
+    for info in (held, other):
+        await (await writer.namespace(info.id)).put(b"old", b"v", 100, None)
+    await writer.close()
+    store = SqliteStore(tmp_path, lock_timeout=0.5)
+    try:
+        with holding_write_lock(store.namespace_path(held.id), exclusive=True):
+            for _ in range(2):  # as the sweep goes on, interval after interval
+                with pytest.raises(StorageLockedError, match=f"^namespace {held.id} is locked by another process"):
+                    await store.purge_expired(1000)
+            assert await (await store.namespace(other.id)).get(b"old") is None
+        assert await store.purge_expired(1000) == 1
+    finally:
+        await store.close()

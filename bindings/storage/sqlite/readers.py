@@ -90,6 +90,8 @@ class NamespaceReaders(ThreadConnections):
         self._spares: list[tuple[sqlite3.Connection, int | None]] = []  # with the data_version last seen
 
     def _open(self) -> sqlite3.Connection:
+        if self._closed:  # closed under the caller (its namespace deleted): look it up again
+            raise FileRetired(self.path.name)
         connection = super()._open()
         self._local.cache = ReadCache(self._cache)
         return connection
@@ -148,7 +150,7 @@ class NamespaceReaders(ThreadConnections):
         """
         with self._lock:
             if self._closed:
-                raise StorageError(f"{self.path.name} is closed")
+                raise FileRetired(self.path.name)
             connection, version = self._spares.pop() if self._spares else (None, None)
         try:
             if connection is None:

@@ -191,6 +191,7 @@ class SqliteStore:
             file = self.pool.get(namespace_id)
             if file is not None and file.generation == generation:
                 self.pool.discard(file)
+                await asyncio.to_thread(file.writer.join)  # nothing of the deleted file stays open here
 
     # --- upkeep ----------------------------------------------------------------------------------
 

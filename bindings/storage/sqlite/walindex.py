@@ -19,7 +19,7 @@ process, and closing *any* descriptor of a file releases all of them, including 
 on the ``-shm`` file for every connection of this process (a write lock among them). SQLite maps the
 file once per process and keeps the mapping while any connection of the process has the database
 open, so the view is valid while the caller holds a connection to it; callers drop it first
-(``ReaderConnections``). Where there is no ``/proc`` (not Linux) the caches ask SQLite with a query.
+(``NamespaceReaders``). Where there is no ``/proc`` (not Linux) the caches ask SQLite with a query.
 """
 
 from __future__ import annotations

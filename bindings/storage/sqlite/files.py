@@ -206,13 +206,17 @@ def _open(path: Path, timeout: float) -> sqlite3.Connection:
 def connect_writer(path: Path, timeout: float = LOCK_TIMEOUT_SECONDS) -> sqlite3.Connection:
     """A connection for a file's writer: durable commits, bounded WAL.
 
-    Its write transactions wait for the file's lock in ``locking.begin_immediate``, polling often
-    enough that writers of several processes take turns. Its other statements let SQLite wait for
-    the brief locks it takes itself (rebuilding a WAL index another process left behind).
+    It waits for the file's write lock in ``locking.begin_immediate``, polling often enough that
+    writers of several processes take turns, so SQLite's own wait is off once the connection is set
+    up: every later statement of a writer runs inside a transaction that already holds the lock. The
+    setup itself may meet a brief lock of SQLite's (another process rebuilding the WAL index) and
+    waits up to ``timeout`` for it; a caller that reads outside a transaction turns the wait back on
+    (``upkeep``).
     """
     connection = _open(path, timeout=timeout)
     connection.execute("PRAGMA synchronous = FULL")
     connection.execute("PRAGMA journal_size_limit = 67108864")
+    connection.execute("PRAGMA busy_timeout = 0")
     return connection
 
 

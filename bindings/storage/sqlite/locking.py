@@ -29,24 +29,19 @@ def is_busy(exc: BaseException) -> bool:
 def begin_immediate(connection: sqlite3.Connection, deadline: float) -> bool:
     """Begin a write transaction, polling for the file's write lock until ``deadline`` (``time.monotonic``).
 
-    Returns False if the lock was not free by then; it is always tried at least once. SQLite's own
-    wait is off meanwhile, and back to what it was afterwards.
+    Returns False if the lock was not free by then; it is always tried at least once. The connection
+    must not wait inside SQLite (``files.connect_writer``), or the polling would not take turns.
     """
-    waited = connection.execute("PRAGMA busy_timeout").fetchone()[0]
-    connection.execute("PRAGMA busy_timeout = 0")
-    try:
-        while True:
-            try:
-                connection.execute("BEGIN IMMEDIATE")
-                return True
-            except sqlite3.OperationalError as exc:
-                if not is_busy(exc):
-                    raise
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(POLL_SECONDS)
-    finally:
-        connection.execute(f"PRAGMA busy_timeout = {int(waited)}")
+    while True:
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            return True
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc):
+                raise
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(POLL_SECONDS)
 
 
 def locked_error(subject: str, timeout: float) -> StorageLockedError:

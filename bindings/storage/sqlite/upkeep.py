@@ -42,7 +42,10 @@ def purge_file(path: Path, now: float, limit: int, lock_timeout: float, *, repea
             raise FileRetired(path.name) from None
         raise translate_error(exc, subject, lock_timeout) from exc
     try:
-        if not _needs_purge(connection, now):
+        connection.execute(f"PRAGMA busy_timeout = {int(lock_timeout * 1000)}")  # reads outside a transaction
+        needed = _needs_purge(connection, now)
+        connection.execute("PRAGMA busy_timeout = 0")
+        if not needed:
             return 0
         total = 0
         while True:

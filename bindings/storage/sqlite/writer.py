@@ -197,8 +197,11 @@ class FileWriter:
         try:
             while self._serve():
                 pass
-        finally:
-            self._close_connection()
+        except BaseException:
+            with self._lock:  # not expected: end as an idle thread would, so the next write starts anew
+                self._close_connection()
+                self._running = False
+            raise
 
     def _serve(self) -> bool:
         """Take and apply one batch; False once the thread should end."""
@@ -216,15 +219,20 @@ class FileWriter:
         self._apply([job for job in batch if job is not _STOP])
         if stop or self._closed:
             with self._lock:
+                self._close_connection()
                 self._running = False
                 self._fail_queued()
             return False
         return True
 
     def _keep_running(self) -> bool:
-        # Ended only with the lock held and the queue seen empty after _running went False: a job put
-        # meanwhile is either seen here or starts a new thread (see _put).
+        # The connection closes while _running is still True, so no new thread can start and find it
+        # half closed. Then _running goes False before the queue is looked at, with the lock held: a
+        # job put meanwhile is either seen here or starts a new thread (see _put).
         with self._lock:
+            if not self._queue.empty():
+                return True
+            self._close_connection()
             self._running = False
             if self._queue.empty():
                 return False

@@ -122,3 +122,22 @@ async def test_a_namespace_another_process_holds_whole_does_not_stop_the_sweep(t
         assert await store.purge_expired(1000) == 1
     finally:
         await store.close()
+
+
+async def test_writes_go_on_while_writer_threads_end_and_start_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A thread that ends after idling closes its connection; one started for the next write must never
+    # pick up that connection half closed.
+    monkeypatch.setattr(sqlite_writer, "IDLE_SECONDS", 0.0005)
+    store = SqliteStore(tmp_path)
+    try:
+        storage = await store.namespace((await store.create_namespace("busy")).id)
+        for n in range(300):
+            await storage.put(f"k{n % 7}".encode(), str(n).encode(), None, None)
+            await asyncio.sleep(0.0005 * (n % 3))  # around the idle time: threads end and start again
+        assert [(await storage.get(f"k{k}".encode())).value for k in range(7)] == [  # type: ignore[union-attr]
+            str(max(n for n in range(300) if n % 7 == k)).encode() for k in range(7)
+        ]
+    finally:
+        await store.close()

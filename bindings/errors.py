@@ -7,7 +7,8 @@
         ├── NamespaceNotFoundError
         ├── NamespaceTitleError     a title is missing, too long or already taken
         ├── NamespaceLimitError     the account already has the maximum number of namespaces
-        └── StorageFullError        the disk (or the database's page limit) is full; nothing was written
+        ├── StorageFullError        the disk (or the database's page limit) is full; nothing was written
+        └── StorageLockedError      another process held the file's write lock too long; nothing was written
 
 KV validation messages are Cloudflare's own (README, "The KV binding"), so a handler sees locally what it
 would see in production: ``str(err)`` is ``"KV PUT failed: 413 Metadata length of 1025 exceeds limit
@@ -24,6 +25,7 @@ __all__ = [
     "NamespaceTitleError",
     "StorageError",
     "StorageFullError",
+    "StorageLockedError",
 ]
 
 
@@ -80,11 +82,15 @@ class StorageError(Exception):
 
 
 class NamespaceNotFoundError(StorageError):
-    """No namespace has the given id."""
+    """No namespace has the given id (any more: a binding's namespace may be deleted under it)."""
 
     def __init__(self, namespace_id: str) -> None:
         self.namespace_id = namespace_id
         super().__init__(f"namespace {namespace_id!r} not found")
+
+    def as_kv_error(self) -> KVError:
+        """The error as the binding reports it: Cloudflare's 404, code 10013, "namespace not found"."""
+        return KVError(404, "namespace not found", code=10013)
 
 
 class NamespaceTitleError(StorageError):
@@ -102,3 +108,11 @@ class NamespaceLimitError(StorageError):
 
 class StorageFullError(StorageError):
     """The disk or the database's size limit is full. The write was not applied; earlier data is intact."""
+
+
+class StorageLockedError(StorageError):
+    """Another process held a file's write lock for longer than the store waits. Nothing was written.
+
+    In normal operation writers from several processes queue for a few milliseconds each; this is what
+    a lock held open (a ``sqlite3`` shell inside ``BEGIN IMMEDIATE``) costs instead of an endless wait.
+    """

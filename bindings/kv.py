@@ -20,7 +20,7 @@ from collections.abc import AsyncIterable, Mapping, Sequence
 from typing import Any, Literal, NoReturn, TypeGuard
 
 from .clock import Clock, SystemClock
-from .errors import KVError
+from .errors import KVError, NamespaceNotFoundError
 from .javascript import js_string, parse_json
 from .limits import check_key_name, encode_metadata, to_int32, unsupported_value
 from .results import GetWithMetadataResult, ListResult
@@ -33,7 +33,11 @@ ValueType = Literal["text", "json", "bytes", "arrayBuffer", "stream"]
 _UNKNOWN_TYPE = 'Unknown response type. Possible types are "text", "arrayBuffer", "json", and "stream".'
 
 
-def _raise_for(op: str, error: KVError) -> NoReturn:
+def _raise_for(op: str, error: KVError | NamespaceNotFoundError) -> NoReturn:
+    # A namespace deleted under its binding (from the REST API, the CLI, another host) is the KV
+    # service's 404, not a storage failure: ``KV PUT failed: 404 namespace not found``.
+    if isinstance(error, NamespaceNotFoundError):
+        error = error.as_kv_error()
     raise error.for_op(op) from None
 
 
@@ -156,7 +160,7 @@ class KVNamespace:
             # get(key) as text, the call made most (often on every request): straight to the service.
             try:
                 entry = await self._service.get(check_key_name(key))
-            except KVError as error:
+            except (KVError, NamespaceNotFoundError) as error:
                 _raise_for("GET", error)
             return None if entry is None else entry.value.decode("utf-8", "replace")
         value_type, raw_ttl = _get_options(options, type, cache_ttl if cache_ttl is not None else cacheTtl)
@@ -198,7 +202,7 @@ class KVNamespace:
                 stream = await self._service.open(encoded, cache_ttl)
                 return None if stream is None else (stream.chunks, stream.metadata)
             entry = await self._service.get(encoded, cache_ttl)
-        except KVError as error:
+        except (KVError, NamespaceNotFoundError) as error:
             _raise_for("GET", error)
         if entry is None:
             return None  # a bad type on a missing key is no error, as in workerd
@@ -208,7 +212,7 @@ class KVNamespace:
         try:
             cache_ttl = _int_option(raw_ttl)
             return await self._service.get_bulk(keys, value_type, cache_ttl=cache_ttl, with_metadata=with_metadata)
-        except KVError as error:
+        except (KVError, NamespaceNotFoundError) as error:
             _raise_for("GET_BULK", error)
 
     # --- put / delete ----------------------------------------------------------------------------
@@ -251,16 +255,15 @@ class KVNamespace:
                 expiration_ttl=None if ttl is None else str(ttl),
                 metadata=metadata_json,
             )
-        except KVError as error:
+        except (KVError, NamespaceNotFoundError) as error:
             _raise_for("PUT", error)
 
     async def delete(self, key: str) -> None:
         """Delete ``key``. Deleting a missing key succeeds."""
         try:
-            encoded = check_key_name(key)
-        except KVError as error:
+            await self._service.delete(check_key_name(key))
+        except (KVError, NamespaceNotFoundError) as error:
             _raise_for("DELETE", error)
-        await self._service.delete(encoded)
 
     # --- list ------------------------------------------------------------------------------------
 
@@ -289,7 +292,7 @@ class KVNamespace:
                 count if count is not None and count > 0 else None,
                 None if cursor is None else str(cursor),
             )
-        except KVError as error:
+        except (KVError, NamespaceNotFoundError) as error:
             _raise_for("GET", error)
 
 

@@ -25,8 +25,11 @@ async def sweep_forever(store: Store, clock: Clock, interval: float = DEFAULT_SW
         await asyncio.sleep(interval)
         try:
             purged = await store.purge_expired(clock.now())
-        except StorageError as exc:  # a full disk must not stop the sweep for good
+        except StorageError as exc:  # a full disk, a file locked too long: the next sweep tries again
             logger.warning("expiry sweep failed: %s", exc)
+            continue
+        except Exception:  # nothing may stop the sweep for good: expired keys would pile up unseen
+            logger.exception("expiry sweep failed")
             continue
         if purged:
             logger.debug("expiry sweep deleted %d entries", purged)

@@ -115,7 +115,12 @@ class NamespaceStorage(Protocol):
     Every write coroutine returns only once the write is durable (committed); concurrent writes may
     share a commit. Reads see every write acknowledged before them, from this process or any other.
     A write the engine cannot carry out raises ``StorageError`` (``StorageFullError`` when out of
-    room) and changes nothing.
+    room, ``StorageLockedError`` when another process holds the data locked too long) and changes
+    nothing.
+
+    It stands for its namespace's id, wherever the data lives now: once the namespace is deleted (by
+    this store or any other), every operation raises ``NamespaceNotFoundError`` and no write is
+    acknowledged; once it is created again with the same id, operations go to the new, empty one.
     """
 
     async def get(self, key: bytes) -> Entry | None:
@@ -197,7 +202,11 @@ class Store(Protocol):
     async def rename_namespace(self, namespace_id: str, title: str) -> NamespaceInfo: ...
 
     async def delete_namespace(self, namespace_id: str) -> None:
-        """Delete a namespace and all its keys; raises ``NamespaceNotFoundError`` if missing."""
+        """Delete a namespace and all its keys; raises ``NamespaceNotFoundError`` if missing.
+
+        All or nothing, even if the process dies midway: the namespace stays with every key, or is gone
+        with every key, and a namespace created again with the id starts empty.
+        """
         ...
 
     async def namespace(self, namespace_id: str) -> NamespaceStorage:

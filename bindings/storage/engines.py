@@ -35,7 +35,13 @@ def _open_sqlite(location: str) -> Store:
     from .sqlite.store import SqliteStore
 
     settings = parse_sqlite_location(location)
-    return SqliteStore(settings.directory, read_cache=settings.read_cache, max_pages=settings.max_pages)
+    return SqliteStore(
+        settings.directory,
+        read_cache=settings.read_cache,
+        max_pages=settings.max_pages,
+        lock_timeout=settings.lock_timeout,
+        stream_timeout=settings.stream_timeout,
+    )
 
 
 # Scheme → what builds its engine from the whole location. Each factory imports its engine when

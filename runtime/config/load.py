@@ -40,7 +40,7 @@ from .model import (
 )
 from .schema import read_document
 from .secrets import DEV_VARS_FILE, Secrets, read_dev_vars
-from .storage import storage_location
+from .storage import storage_location, sweep_interval
 from .yamlcache import ParseCache
 
 __all__ = ["SETTINGS", "Setting", "load_config", "reload_config", "resolve_setting", "setting_given"]
@@ -175,6 +175,7 @@ def _load(
         storage=storage_location(
             persist_to, environ, max_db_pages=_max_db_pages(resolve_setting("max_db_pages", overrides, environ))
         ),
+        sweep_interval=sweep_interval(environ),
         environ=environ,
         overrides=MappingProxyType(dict(overrides)),
         parse_cache=cache,

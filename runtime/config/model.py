@@ -120,6 +120,7 @@ class RuntimeConfig:
     # Where the KV store lives, as ``bindings.storage.open_store`` takes it: built by ``load_config``
     # from persist_to and the engine's settings (``runtime.config.storage``).
     storage: str = DEFAULT_PERSIST_TO
+    sweep_interval: float = 60.0  # seconds between expiry sweeps (``WORKERHOST_SWEEP_INTERVAL``)
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False, compare=False)
     overrides: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     parse_cache: ParseCache | None = field(default=None, repr=False, compare=False)  # reused by reloads

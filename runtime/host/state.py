@@ -116,7 +116,7 @@ class Host:
         self.started = True
         self.request_log.redact = _log_redactor(self.config)
         self.watchdog.start()
-        self._tasks.append(asyncio.ensure_future(sweep_forever(self.store, self.clock)))
+        self._tasks.append(asyncio.ensure_future(sweep_forever(self.store, self.clock, self.config.sweep_interval)))
         if self.crons:
             self._tasks.append(asyncio.ensure_future(self._scheduler.run()))
         if self.config.reload or self._change_source is not None:

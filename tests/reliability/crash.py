@@ -5,14 +5,18 @@
 Each round starts ``python -m runtime dev`` on its own persist directory and lets ``--writers``
 concurrent clients write: puts (with metadata and an absolute or TTL expiration, or none) and deletes
 through a handler's binding, and ``PUT /values`` (raw or multipart), ``DELETE /values`` and
-``PUT /bulk`` of several pairs through the REST API. After a random time the host gets SIGKILL,
-mid-write; it is restarted and, before writing resumes, every key is checked against what the
-clients were told:
+``PUT /bulk`` of several pairs through the REST API. Meanwhile one more client writes to namespaces of
+its own and deletes and creates them again, with the same id or a new one (``churn.py``). After a
+random time the host gets SIGKILL, mid-write; it is restarted and, before writing resumes, every key is
+checked against what the clients were told:
 
 - each key holds its last acknowledged state (value, metadata and expiration, exactly; a TTL's
   expiration within the seconds the request took), or the state of the one write to it that was in
   flight at the kill (unacknowledged writes may land or not, nothing else);
 - a bulk write in flight at the kill landed whole or not at all (its pairs carry a marker of it);
+- a namespace whose delete was acknowledged is gone with all its keys (created again, it is empty); one
+  whose delete was in flight is whole or gone, never partly; no key of a deleted namespace ever comes
+  back ("resurrected");
 - ``PRAGMA integrity_check`` is ``ok`` for every namespace file and the catalog;
 - no request outside a kill failed (no 5xx, no "database is locked").
 
@@ -49,6 +53,8 @@ import httpx
 
 from runtime.config import DEFAULT_ACCOUNT_ID
 
+from .churn import DECLARED_ID, Churner, ChurnOp, Store
+
 ROOT = Path(__file__).resolve().parents[2]
 DAY = 86_400
 BINDINGS = ("A", "B")
@@ -58,6 +64,8 @@ PROJECT = {
         kv_namespaces:
           - title: crash-a
           - title: crash-b
+          - title: crash-c
+            id: DECLARED_ID
         workers:
           - name: writer
             script: writer.py
@@ -65,7 +73,8 @@ PROJECT = {
             kv_namespaces:
               - {binding: A, namespace: crash-a}
               - {binding: B, namespace: crash-b}
-    """,
+              - {binding: C, namespace: crash-c}
+    """.replace("DECLARED_ID", DECLARED_ID),
     "writer.py": """
         import json
 
@@ -169,7 +178,8 @@ class Host:
                 raise RuntimeError(f"the host exited with {self.process.returncode}; see {self.log}")
             with contextlib.suppress(httpx.TransportError):
                 status = httpx.get(f"{self.url}/__workerhost/status", timeout=5).json()
-                return {b["name"]: b["namespace_id"] for b in status["workers"][0]["bindings"]}
+                bindings = status["workers"][0]["bindings"]
+                return {b["name"]: b["namespace_id"] for b in bindings if b["name"] in BINDINGS}
             time.sleep(0.05)
         raise RuntimeError(f"the host did not answer within 60 s; see {self.log}")
 
@@ -314,7 +324,9 @@ class Campaign:
     in_flight_applied: int = 0
     keys_verified: int = 0
     integrity_checks: int = 0
+    namespace_ops: Counter[str] = field(default_factory=Counter)  # acknowledged deletes and creates, by how
     lost: list[str] = field(default_factory=list)
+    resurrected: list[str] = field(default_factory=list)  # keys (or namespaces) of deleted namespaces, back
     torn: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # requests refused while the host was up
     integrity: list[str] = field(default_factory=list)
@@ -322,7 +334,7 @@ class Campaign:
 
     @property
     def ok(self) -> bool:
-        return not (self.lost or self.torn or self.failures or self.integrity)
+        return not (self.lost or self.resurrected or self.torn or self.failures or self.integrity)
 
     def summary(self) -> str:
         kinds = ", ".join(f"{kind} {count:,}" for kind, count in sorted(self.requests.items()))
@@ -332,29 +344,36 @@ class Campaign:
                 f"  acknowledged key writes: {self.acknowledged_writes:,} "
                 f"({sum(self.requests.values()):,} requests: {kinds})",
                 f"  in flight at a kill: {self.in_flight_at_kills} requests, {self.in_flight_applied} of them applied",
+                f"  namespaces deleted and created again: {_counts(self.namespace_ops)}",
                 f"  keys verified after restarts: {self.keys_verified:,}; integrity checks: {self.integrity_checks} ok "
                 f"of {self.integrity_checks + len(self.integrity)}",
-                f"  lost or wrong: {len(self.lost)}; bulk writes torn: {len(self.torn)}; "
-                f"requests failed while up: {len(self.failures)}",
+                f"  lost or wrong: {len(self.lost)}; resurrected: {len(self.resurrected)}; "
+                f"bulk writes torn: {len(self.torn)}; requests failed while up: {len(self.failures)}",
             ]
         )
 
 
 class Round:
-    """The writers of one round, until the host is killed."""
+    """The writers and the churner of one round, until the host is killed."""
 
-    def __init__(self, writers: list[Writer], url: str, acked: dict[Slot, State], campaign: Campaign) -> None:
+    def __init__(
+        self, writers: list[Writer], churner: Churner, url: str, acked: dict[Slot, State], campaign: Campaign
+    ) -> None:
         self.writers = writers
+        self.churner = churner
         self.url = url
         self.acked = acked
         self.campaign = campaign
         self.killing = False
         self.in_flight: dict[int, Op] = {}
+        self.churning: ChurnOp | None = None  # the churner's request in flight
 
     async def run(self, seconds: float, kill: Callable[[], None]) -> None:
-        limits = httpx.Limits(max_connections=len(self.writers), max_keepalive_connections=len(self.writers))
+        clients = len(self.writers) + 1
+        limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
         async with httpx.AsyncClient(base_url=self.url, limits=limits, timeout=60) as client:
             tasks = [asyncio.create_task(self._write(writer, client)) for writer in self.writers]
+            tasks.append(asyncio.create_task(self._churn(client)))
             await asyncio.sleep(seconds)
             self.killing = True
             kill()
@@ -381,15 +400,34 @@ class Round:
             self.campaign.requests[op.kind] += 1
             self.campaign.acknowledged_writes += len(op.writes)
 
+    async def _churn(self, client: httpx.AsyncClient) -> None:
+        while not self.killing:
+            op = self.churning = self.churner.next_op()
+            try:
+                response = await op.send(client)
+            except httpx.TransportError as exc:
+                if not self.killing:
+                    self.campaign.failures.append(f"churn {op.kind}: {exc!r}")
+                return
+            if response.status_code != 200:
+                if not self.killing:
+                    self.campaign.failures.append(f"churn {op.kind} ({op.via}): {response.status_code} {response.text}")
+                return
+            self.churner.acknowledged(op, response)
+            self.churning = None
+            if op.kind == "write":
+                self.campaign.requests[f"churn-{op.via}"] += 1
+                self.campaign.acknowledged_writes += len(op.writes)
+            else:
+                self.campaign.namespace_ops[f"{op.kind} ({op.via})"] += 1
+
 
 def read_store(persist: Path, namespace_ids: dict[str, str]) -> dict[Slot, tuple[Any, ...]]:
     """Every stored row by (binding, key), read straight from the files."""
+    store = Store(persist)
     rows: dict[Slot, tuple[Any, ...]] = {}
     for binding, namespace_id in namespace_ids.items():
-        path = persist / "kv" / f"{namespace_id}.sqlite3"
-        with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=60)) as connection:
-            for row in connection.execute("SELECT key, expiration, metadata, value FROM entries"):
-                rows[(binding, bytes(row[0]).decode("utf-8"))] = row
+        rows.update({(binding, key): row for key, row in store.keys(namespace_id).items()})
     return rows
 
 
@@ -435,6 +473,10 @@ def verify(
     return applied
 
 
+def _counts(counter: Counter[str]) -> str:
+    return ", ".join(f"{kind} {count:,}" for kind, count in sorted(counter.items())) or "none"
+
+
 def _describe(row: tuple[Any, ...] | None) -> str:
     if row is None:
         return "nothing"
@@ -475,8 +517,9 @@ def run_campaign(
         prefix = f"/client/v4/accounts/{DEFAULT_ACCOUNT_ID}/storage/kv/namespaces"
         base = {binding: f"{prefix}/{namespace_id}" for binding, namespace_id in host.start().items()}
         clients = [Writer(n, keys_per_writer, random.Random(rng.random()), base) for n in range(writers)]
+        churner = Churner(random.Random(rng.random()), host.project, host.persist)
         campaign = Campaign()
-        _rounds(host, clients, campaign, (kills, writes), rng, round_seconds, report)
+        _rounds(host, clients, churner, campaign, (kills, writes), rng, round_seconds, report)
         host.stop()
         campaign.seconds = time.monotonic() - started
         log = host.log.read_text(encoding="utf-8", errors="replace").splitlines()
@@ -488,6 +531,7 @@ def run_campaign(
 def _rounds(
     host: Host,
     writers: list[Writer],
+    churner: Churner,
     campaign: Campaign,
     goal: tuple[int, int],
     rng: random.Random,
@@ -501,7 +545,7 @@ def _rounds(
         mean = max(writes - campaign.acknowledged_writes, 0) / rate / max(kills - campaign.kills, 1)
         seconds = rng.uniform(round_seconds[0], max(round_seconds[0], min(round_seconds[1], 2 * mean)))
         before, began = campaign.acknowledged_writes, time.monotonic()
-        current = Round(writers, host.url, acked, campaign)
+        current = Round(writers, churner, host.url, acked, campaign)
         asyncio.run(current.run(seconds, host.kill))
         rate = max((campaign.acknowledged_writes - before) / max(time.monotonic() - began, 0.1), 50.0)
         campaign.kills += 1
@@ -512,12 +556,14 @@ def _rounds(
         for op in in_flight:
             op.settle(time.time())  # had it landed, it was before the kill
         applied = verify(host.persist, namespace_ids, acked, in_flight, campaign)
-        campaign.in_flight_at_kills += len(in_flight)
+        applied += churner.verify(current.churning, campaign.lost, campaign.resurrected)
+        campaign.in_flight_at_kills += len(in_flight) + (current.churning is not None)
         campaign.in_flight_applied += applied
         report(
             f"kill {campaign.kills} after {seconds:.2f} s: {campaign.acknowledged_writes - before:,} acknowledged "
             f"writes this round ({campaign.acknowledged_writes:,} in all); in flight {len(in_flight)}, applied "
-            f"{applied}; restarted in {restart:.2f} s; lost {len(campaign.lost)}, torn {len(campaign.torn)}, "
+            f"{applied}; restarted in {restart:.2f} s; lost {len(campaign.lost)}, "
+            f"resurrected {len(campaign.resurrected)}, torn {len(campaign.torn)}, "
             f"failed {len(campaign.failures)}, integrity {'ok' if not campaign.integrity else 'BAD'}"
         )
         if not campaign.ok:
@@ -534,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     campaign = run_campaign(args.kills, args.writes, writers=args.writers, seed=args.seed, workdir=args.dir)
     print(campaign.summary())
-    for problem in (campaign.lost + campaign.torn + campaign.failures + campaign.integrity)[:20]:
+    for problem in (campaign.lost + campaign.resurrected + campaign.torn + campaign.failures + campaign.integrity)[:20]:
         print(f"  PROBLEM: {problem}")
     return 0 if campaign.ok else 1
 

@@ -76,7 +76,8 @@ class ReadCache:
     """What one connection read from one file, kept until the file changes.
 
     Args:
-        enabled: False keeps nothing (every read goes to the file), with the same interface.
+        enabled: False keeps nothing (every read goes to the file), with the same interface; ``check``
+            still tells whether the file changed.
     """
 
     __slots__ = ("enabled", "_header", "_version", "_entries", "_entry_bytes", "_pages", "_page_bytes")
@@ -90,30 +91,32 @@ class ReadCache:
         self._pages: dict[PageKey, _Page] = {}
         self._page_bytes = 0
 
-    def check(self, connection: sqlite3.Connection, index: WalIndex | None = None) -> None:
-        """Drop everything if any commit reached the file since the last check (raises ``sqlite3.Error``).
+    def check(self, connection: sqlite3.Connection, index: WalIndex | None = None) -> bool:
+        """Drop everything if any commit reached the file since the last check, and say whether one did.
 
         With the file's ``index`` this usually costs no query: an unchanged WAL-index header means no
         commit since (``sqlite_walindex``). A header being rewritten, or no index, falls back to
-        ``PRAGMA data_version``.
+        ``PRAGMA data_version``. The first check says True. A cache that keeps nothing still watches
+        the file, so its reader learns of every commit (a deleted namespace's is one). Raises
+        ``sqlite3.Error``.
         """
-        if not self.enabled:
-            return
         header = None if index is None else index.header()
         if header is not None:
             if header == self._header:
-                return
+                return False
             if header_is_valid(header):
                 # Read before the rows it will guard, as the version below is: a commit landing in
                 # between only makes the next check drop rows that were already current.
                 self._header, self._version = header, None
                 self._clear()
-                return
+                return True
         self._header = None
         version = connection.execute("PRAGMA data_version").fetchone()[0]
         if version != self._version:
             self._version = version
             self._clear()
+            return True
+        return False
 
     def _clear(self) -> None:
         if self._entries:

@@ -8,7 +8,11 @@ Options:
 
 * ``max_pages``: cap every database file at this many 4 KiB pages, so a write that would grow one
   past it fails with ``StorageFullError`` as on a full disk (``workerhost dev --max-db-pages``);
-* ``read_cache``: ``on`` (the default) or ``off``, the per-connection read cache (``sqlite_cache``).
+* ``read_cache``: ``on`` (the default) or ``off``, the per-connection read cache (``sqlite_cache``);
+* ``lock_timeout``: seconds a write waits for a file's write lock held by another process
+  (default ``files.LOCK_TIMEOUT_SECONDS``);
+* ``stream_timeout``: seconds a value stream may go unread before it is abandoned (default
+  ``streams.DEFAULT_STREAM_TIMEOUT``).
 
 ``sqlite_location`` builds such a string and ``parse_sqlite_location`` reads one back, so whoever
 holds the settings (the host's config) hands the engine one string and never its constructor.
@@ -16,6 +20,7 @@ holds the settings (the host's config) hands the engine one string and never its
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,13 +29,15 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 from ...digits import whole_number
 from ...errors import StorageError
 from ..engines import scheme_of
+from .files import LOCK_TIMEOUT_SECONDS
+from .streams import DEFAULT_STREAM_TIMEOUT
 
 __all__ = ["MAX_PAGES", "SCHEME", "SqliteSettings", "parse_sqlite_location", "sqlite_location"]
 
 SCHEME = "sqlite"
 _ON = ("1", "on", "true", "yes")
 _OFF = ("0", "off", "false", "no")
-_OPTIONS = ("max_pages", "read_cache")
+_OPTIONS = ("max_pages", "read_cache", "lock_timeout", "stream_timeout")
 MAX_PAGES = 4294967294  # SQLite's own ceiling for max_page_count
 
 
@@ -41,10 +48,22 @@ class SqliteSettings:
     directory: Path
     max_pages: int | None = None
     read_cache: bool = True
+    lock_timeout: float = LOCK_TIMEOUT_SECONDS
+    stream_timeout: float = DEFAULT_STREAM_TIMEOUT
 
 
-def sqlite_location(directory: str | os.PathLike[str], *, max_pages: int | None = None, read_cache: bool = True) -> str:
-    """The location of a SQLite store in ``directory`` (made absolute), naming the options not at their defaults."""
+def sqlite_location(
+    directory: str | os.PathLike[str],
+    *,
+    max_pages: int | None = None,
+    read_cache: bool = True,
+    lock_timeout: float | None = None,
+    stream_timeout: float | None = None,
+) -> str:
+    """The location of a SQLite store in ``directory`` (made absolute), naming the options not at their defaults.
+
+    A timeout of None is the default. Raises ``StorageError`` for an option out of range.
+    """
     # surrogateescape: a POSIX file name need not be UTF-8, and must come back byte for byte.
     path = quote(Path(directory).absolute().as_posix(), safe="/", errors="surrogateescape")
     options: dict[str, str] = {}
@@ -52,6 +71,10 @@ def sqlite_location(directory: str | os.PathLike[str], *, max_pages: int | None 
         options["max_pages"] = str(_pages(str(max_pages)))
     if not read_cache:
         options["read_cache"] = "off"
+    if lock_timeout is not None and lock_timeout != LOCK_TIMEOUT_SECONDS:
+        options["lock_timeout"] = repr(_seconds("lock_timeout", str(lock_timeout)))
+    if stream_timeout is not None and stream_timeout != DEFAULT_STREAM_TIMEOUT:
+        options["stream_timeout"] = repr(_seconds("stream_timeout", str(stream_timeout)))
     query = f"?{urlencode(options)}" if options else ""
     return f"{SCHEME}://{path}{query}"
 
@@ -77,10 +100,16 @@ def parse_sqlite_location(location: str) -> SqliteSettings:
     options = _options(location, parts.query)
     max_pages = options.get("max_pages")
     read_cache = options.get("read_cache")
+    lock_timeout = options.get("lock_timeout")
+    stream_timeout = options.get("stream_timeout")
     return SqliteSettings(
         Path(directory),
         max_pages=None if max_pages is None else _pages(max_pages, location),
         read_cache=True if read_cache is None else _switch(read_cache, location),
+        lock_timeout=LOCK_TIMEOUT_SECONDS if lock_timeout is None else _seconds("lock_timeout", lock_timeout, location),
+        stream_timeout=(
+            DEFAULT_STREAM_TIMEOUT if stream_timeout is None else _seconds("stream_timeout", stream_timeout, location)
+        ),
     )
 
 
@@ -92,7 +121,7 @@ def _options(location: str, query: str) -> dict[str, str]:
     options: dict[str, str] = {}
     for name, value in pairs:
         if name not in _OPTIONS:
-            raise StorageError(f"{location!r}: unknown option {name!r}; expected {' or '.join(_OPTIONS)}")
+            raise StorageError(f"{location!r}: unknown option {name!r}; expected one of {', '.join(_OPTIONS)}")
         if name in options:
             raise StorageError(f"{location!r}: option {name!r} is given twice")
         options[name] = value
@@ -105,6 +134,17 @@ def _pages(value: str, location: str | None = None) -> int:
         where = "" if location is None else f"{location!r}: "
         raise StorageError(f"{where}max_pages must be a whole number of pages from 1 to {MAX_PAGES}, got {value!r}")
     return pages
+
+
+def _seconds(name: str, value: str, location: str | None = None) -> float:
+    try:
+        seconds = float(value.strip())
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds < math.inf:
+        where = "" if location is None else f"{location!r}: "
+        raise StorageError(f"{where}{name} must be a number of seconds above 0, got {value!r}")
+    return seconds
 
 
 def _switch(value: str, location: str) -> bool:

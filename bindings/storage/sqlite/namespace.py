@@ -1,39 +1,46 @@
-"""One namespace in its own SQLite file: indexed reads inline, writes through the group-commit writer.
+"""One namespace: indexed reads inline, writes through its file's writer, by namespace id.
 
 Reads run on the calling thread (the event loop) when they are short: an indexed lookup of a small
 value costs a few microseconds, far less than handing it to a thread. Values over ``INLINE_MAX``
-are read on a worker thread, and streams read chunk by chunk from one snapshot, so a 25 MiB value
-never stalls the loop and is never held in more than one copy by the reader.
+are read on a worker thread, and streams read chunk by chunk from one snapshot (``streams``), so a
+25 MiB value never stalls the loop and is never held in more than one copy by the reader.
+
+A ``SqliteNamespace`` holds no file itself: each operation takes the namespace's open file from the
+store's pool (``pool``), which opens it by its catalog entry when needed. So a namespace whose file the
+pool closed opens again, and one that was deleted and created again, by this process or any other,
+is found in its new file. An operation whose file turns out deleted (``FileRetired``) looks the
+namespace up again and retries; if it is gone, it raises ``NamespaceNotFoundError``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
-import threading
 from collections.abc import AsyncGenerator, Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from ...errors import StorageError
+from ...errors import NamespaceNotFoundError
 from ..base import Buffer, Entry, EntryHead, EntryStream, KeyRow, Write
 from .cache import MISS, ReadCache
-from .files import connect_reader
-from .walindex import WalIndex
-from .writer import GroupCommitWriter, translate_error
+from .locking import translate_error
+from .pool import FilePool, OpenFile
+from .readers import NamespaceReaders
+from .streams import Snapshot, open_snapshot
+from .upkeep import DISCARD_EXPIRED, purge_file
+from .writer import FileRetired
 
-__all__ = ["INLINE_MAX", "ReaderConnections", "SqliteNamespace"]
+__all__ = ["INLINE_MAX", "NamespaceFiles", "SqliteNamespace"]
 
 T = TypeVar("T")
 
 INLINE_MAX = 64 * 1024  # larger values are read off the event loop
-_CHUNK = 256 * 1024
-_FREE_PAGES_TO_VACUUM = 256  # return free pages to the disk once this many pile up
+_ATTEMPTS = 3  # a namespace deleted and created again this many times during one operation is not found
 _KEY_CEILING = b"\xff"  # above every UTF-8 string: 0xFF never occurs in UTF-8
 
 _GET = f"SELECT expiration, metadata, size, CASE WHEN size <= {INLINE_MAX} THEN value END FROM entries WHERE key = ?"
 _GET_FULL = "SELECT expiration, metadata, size, value FROM entries WHERE key = ?"
-_GET_ROWID = "SELECT id, expiration, metadata, size FROM entries WHERE key = ?"
 _LIST_FROM = (
     "SELECT key, expiration, metadata FROM entries WHERE key >= ? AND key < ? "
     "AND (expiration IS NULL OR expiration >= ?) ORDER BY key LIMIT ?"
@@ -48,10 +55,6 @@ _UPSERT = (
     "size = excluded.size, value = excluded.value"
 )
 _DELETE = "DELETE FROM entries WHERE key = ?"
-# Strictly before now: at the exact second a key is no longer gettable but still listable.
-_DISCARD_EXPIRED = "DELETE FROM entries WHERE key = ? AND expiration < ?"
-_ANY_EXPIRED = "SELECT 1 FROM entries WHERE expiration < ? LIMIT 1"
-_PURGE = "DELETE FROM entries WHERE id IN (SELECT id FROM entries WHERE expiration < ? LIMIT ?)"
 
 
 def prefix_ceiling(prefix: bytes) -> bytes:
@@ -61,112 +64,93 @@ def prefix_ceiling(prefix: bytes) -> bytes:
     return prefix[:-1] + bytes([prefix[-1] + 1])  # UTF-8 never ends in 0xFF, so this cannot overflow
 
 
-class ReaderConnections:
-    """One read connection per thread for a database file, all closable from one place.
+class NamespaceFiles(Protocol):
+    """What a namespace needs of its store: its open file, and the settings for reading it."""
 
-    Args:
-        path: the database file.
-        cache: keep a ``ReadCache`` per connection (otherwise ``cache()`` gives one that keeps nothing).
-    """
+    pool: FilePool
+    kv_dir: Path
+    lock_timeout: float
+    stream_timeout: float
 
-    def __init__(self, path: Path, cache: bool = False) -> None:
-        self.path = path
-        self._cache = cache
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-        self._closed = False
-        self._index: WalIndex | None = None  # the file's WAL-index header, for the caches' checks
-        self._index_tried = False
+    def open_file(self, namespace_id: str) -> OpenFile:
+        """The namespace's file, opened if needed; raises ``NamespaceNotFoundError``."""
+        ...
 
-    def get(self) -> sqlite3.Connection:
-        try:
-            connection: sqlite3.Connection = self._local.connection
-        except AttributeError:
-            return self._open()
-        return connection
-
-    def cache(self) -> tuple[sqlite3.Connection, ReadCache]:
-        """This thread's connection and its cache, checked against the file (so safe to use at once)."""
-        local = self._local
-        try:
-            connection, cache = local.connection, local.cache
-        except AttributeError:
-            connection, cache = self._open(), local.cache
-        try:
-            cache.check(connection, self._index)
-        except sqlite3.Error as exc:
-            raise translate_error(exc) from exc
-        if self._index is None and not self._index_tried and cache.enabled:
-            self._map_index()  # the check above opened the file in WAL mode, so its -shm exists now
-        return connection, cache
-
-    def _map_index(self) -> None:
-        with self._lock:
-            if self._index_tried or self._closed:
-                return
-            self._index_tried = True
-            try:
-                self._index = WalIndex(self.path)
-            except (OSError, ValueError):
-                pass  # the caches keep asking SQLite with a query; slower, as correct
-
-    def _open(self) -> sqlite3.Connection:
-        if self._closed:
-            raise StorageError(f"{self.path.name} is closed")
-        connection = connect_reader(self.path)
-        with self._lock:
-            self._all.append(connection)
-        self._local.connection = connection
-        self._local.cache = ReadCache(self._cache)
-        return connection
-
-    def read(self, query: str, parameters: Sequence[Any]) -> list[Any]:
-        """Run one query to completion (so no read transaction stays open) and return its rows."""
-        try:
-            return self.get().execute(query, parameters).fetchall()
-        except sqlite3.Error as exc:
-            raise translate_error(exc) from exc
-
-    def close(self) -> None:
-        """Close the connections; ``release`` the WAL index once no other connection has the file open."""
-        self._closed = True
-        with self._lock:
-            connections, self._all = self._all, []
-        for connection in connections:
-            connection.close()
-        self._local = threading.local()
-
-    def release(self) -> None:
-        """Unmap the WAL index. Only after every connection of this process to the file has closed:
-        closing its descriptor earlier would drop SQLite's locks on the file (``sqlite_walindex``)."""
-        with self._lock:
-            index, self._index = self._index, None
-        if index is not None:
-            index.close()
+    def current_path(self, namespace_id: str) -> Path:
+        """The namespace's file by the catalog; raises ``NamespaceNotFoundError``."""
+        ...
 
 
 class SqliteNamespace:
-    """The ``NamespaceStorage`` of one namespace file.
+    """The ``NamespaceStorage`` of one namespace of a ``SqliteStore``."""
 
-    Args:
-        path: the namespace file.
-        writer: the store's group-commit writer.
-        read_cache: keep recent reads while the file is unchanged (``sqlite_cache``).
-    """
-
-    def __init__(self, path: Path, writer: GroupCommitWriter, *, read_cache: bool = True) -> None:
-        self.path = path
-        self._writer = writer
-        self._readers = ReaderConnections(path, cache=read_cache)
+    def __init__(self, namespace_id: str, files: NamespaceFiles) -> None:
+        self.namespace_id = namespace_id
+        self._files = files
+        self._file: OpenFile | None = None
 
     def __repr__(self) -> str:
-        return f"SqliteNamespace({str(self.path)!r})"
+        return f"SqliteNamespace({self.namespace_id!r})"
+
+    # --- the open file ---------------------------------------------------------------------------
+
+    def _open(self) -> OpenFile:
+        file = self._file
+        if file is None or not file.live:
+            file = self._file = self._files.open_file(self.namespace_id)
+        return file
+
+    def _reader(self) -> tuple[OpenFile, sqlite3.Connection, ReadCache]:
+        """The open file with this thread's checked connection and cache."""
+        for _ in range(_ATTEMPTS):
+            file = self._open()
+            try:
+                connection, cache = file.readers.cache()
+            except FileRetired:
+                self._files.pool.discard(file)
+                continue
+            file.touch()
+            return file, connection, cache
+        raise NamespaceNotFoundError(self.namespace_id)
+
+    def _read(self, query: str, parameters: Sequence[Any]) -> list[Any]:
+        _, connection, _ = self._reader()
+        try:
+            return connection.execute(query, parameters).fetchall()
+        except sqlite3.Error as exc:
+            raise translate_error(exc) from exc
+
+    async def _on_thread(self, read: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``read`` on a worker thread, with a checked connection of the namespace's file."""
+        for _ in range(_ATTEMPTS):
+            file, _, _ = self._reader()
+            file.users += 1
+            try:
+                return await asyncio.to_thread(_borrowing, file.readers, read)
+            except FileRetired:
+                self._files.pool.discard(file)
+            finally:
+                self._files.pool.release(file)
+        raise NamespaceNotFoundError(self.namespace_id)
+
+    async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        for _ in range(_ATTEMPTS):
+            file = self._open()
+            file.touch()
+            file.users += 1
+            try:
+                result: T = await file.writer.submit(work)
+                return result
+            except FileRetired:
+                self._files.pool.discard(file)
+            finally:
+                self._files.pool.release(file)
+        raise NamespaceNotFoundError(self.namespace_id)
 
     # --- reads -----------------------------------------------------------------------------------
 
     async def get(self, key: bytes) -> Entry | None:
-        connection, cache = self._readers.cache()
+        _, connection, cache = self._reader()
         entry = cache.entry(key)
         if entry is not MISS:
             return entry
@@ -179,48 +163,49 @@ class SqliteNamespace:
             return None
         expiration, metadata, size, value = rows[0]
         if value is None:
-            return await asyncio.to_thread(self._get_blocking, key)
+            return await self._on_thread(lambda connection: _get_full(connection, key))
         entry = Entry(value, size, expiration, metadata)
         cache.keep_entry(key, entry)
         return entry
 
-    def _get_blocking(self, key: bytes) -> Entry | None:
-        rows = self._readers.read(_GET_FULL, (key,))
-        return Entry(rows[0][3], rows[0][2], rows[0][0], rows[0][1]) if rows else None
-
     async def open(self, key: bytes) -> EntryStream | None:
-        rows = self._readers.read(_GET, (key,))
+        rows = self._read(_GET, (key,))
         if not rows:
             return None
         expiration, metadata, size, value = rows[0]
         if value is not None:
             return EntryStream(size, expiration, metadata, _one_chunk(value))
-        return await asyncio.to_thread(self._open_snapshot, key)
-
-    def _open_snapshot(self, key: bytes) -> EntryStream | None:
-        # A private connection holding one read transaction: the stream is one consistent version
-        # of the value even if it is overwritten while the caller reads.
-        connection = connect_reader(self.path)
-        try:
-            connection.execute("BEGIN")
-            rows = connection.execute(_GET_ROWID, (key,)).fetchall()
-            if not rows:
-                _close_snapshot(connection, None)
+        for _ in range(_ATTEMPTS):
+            file, _, _ = self._reader()
+            file.users += 1
+            try:
+                opened = await _open_snapshot(file.path, key)
+            except FileRetired:
+                self._files.pool.release(file)
+                self._files.pool.discard(file)
+                continue
+            except BaseException:
+                self._files.pool.release(file)
+                raise
+            if opened is None:
+                self._files.pool.release(file)
                 return None
-            rowid, expiration, metadata, size = rows[0]
-            blob = connection.blobopen("entries", "value", rowid, readonly=True)
-        except BaseException as exc:
-            _close_snapshot(connection, None)
-            if isinstance(exc, sqlite3.Error):
-                raise translate_error(exc) from exc
-            raise
-        return EntryStream(size, expiration, metadata, _blob_chunks(connection, blob))
+            connection, blob, (expiration, metadata, size) = opened
+            chunks = Snapshot(
+                connection,
+                blob,
+                spill_dir=self._files.kv_dir,
+                timeout=self._files.stream_timeout,
+                on_release=functools.partial(self._files.pool.release, file),
+            )
+            return EntryStream(size, expiration, metadata, chunks)
+        raise NamespaceNotFoundError(self.namespace_id)
 
     async def heads(self, keys: Sequence[bytes]) -> list[EntryHead | None]:
         if not keys:
             return []
         query = f"SELECT key, size, expiration, metadata FROM entries WHERE key IN ({_marks(len(keys))})"
-        found = {row[0]: EntryHead(*row[1:]) for row in self._readers.read(query, keys)}
+        found = {row[0]: EntryHead(*row[1:]) for row in self._read(query, keys)}
         return [found.get(key) for key in keys]
 
     async def get_many(self, keys: Sequence[bytes]) -> list[Entry | None]:
@@ -233,21 +218,18 @@ class SqliteNamespace:
         )
         found: dict[bytes, Entry | None] = {}
         large: list[bytes] = []
-        for key, expiration, metadata, size, value in self._readers.read(query, keys):
+        for key, expiration, metadata, size, value in self._read(query, keys):
             if value is None:
                 large.append(key)
             else:
                 found[key] = Entry(value, size, expiration, metadata)
         if large:
-            found.update(await asyncio.to_thread(self._get_many_blocking, large))
+            # One key at a time: each value is up to 25 MiB, and a statement holds its rows until done.
+            found.update(await self._on_thread(lambda connection: {key: _get_full(connection, key) for key in large}))
         return [found.get(key) for key in keys]
 
-    def _get_many_blocking(self, keys: list[bytes]) -> dict[bytes, Entry | None]:
-        # One key at a time: each value is up to 25 MiB, and a statement holds its rows until done.
-        return {key: self._get_blocking(key) for key in keys}
-
     async def list(self, prefix: bytes, start_after: bytes | None, limit: int, now: float) -> tuple[list[KeyRow], bool]:
-        connection, cache = self._readers.cache()
+        _, connection, cache = self._reader()
         page_key = (prefix, start_after, limit)
         page = cache.page(page_key, now)
         if page is None:
@@ -263,10 +245,6 @@ class SqliteNamespace:
         return list(page.rows), page.more
 
     # --- writes ----------------------------------------------------------------------------------
-
-    async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        result: T = await self._writer.submit(self.path, work)
-        return result
 
     # Each write returns nothing: the cursor stays with the writer thread (see ``sqlite_writer._own``).
 
@@ -286,29 +264,51 @@ class SqliteNamespace:
         await self._write(lambda connection: _run(connection, _DELETE, rows))
 
     def discard_expired(self, key: bytes, now: float) -> None:
-        self._writer.submit_nowait(self.path, lambda connection: _run(connection, _DISCARD_EXPIRED, [(key, now)]))
+        file = self._file
+        if file is not None and file.live:  # the key was just read, so the file is open
+            file.writer.submit_nowait(lambda connection: _run(connection, DISCARD_EXPIRED, [(key, now)]))
 
     async def purge_expired(self, now: float, limit: int) -> int:
-        # Ask the cheap questions inline first, so an idle namespace costs no commit (and no fsync).
-        free_pages = self._readers.read("PRAGMA freelist_count", ())[0][0]
-        if not self._readers.read(_ANY_EXPIRED, (now,)) and free_pages < _FREE_PAGES_TO_VACUUM:
-            return 0
+        path = self._files.current_path(self.namespace_id)
+        try:
+            return await asyncio.to_thread(purge_file, path, now, limit, self._files.lock_timeout, repeat=False)
+        except FileRetired:
+            raise NamespaceNotFoundError(self.namespace_id) from None
 
-        def purge(connection: sqlite3.Connection) -> int:
-            deleted = connection.execute(_PURGE, (now, limit)).rowcount
-            if connection.execute("PRAGMA freelist_count").fetchone()[0] >= _FREE_PAGES_TO_VACUUM:
-                connection.execute("PRAGMA incremental_vacuum").fetchall()
-            return int(deleted)
 
-        return await self._write(purge)
+def _borrowing(readers: NamespaceReaders, read: Callable[[sqlite3.Connection], T]) -> T:
+    with readers.borrowed() as connection:
+        try:
+            return read(connection)
+        except sqlite3.Error as exc:
+            raise translate_error(exc) from exc
 
-    def close(self) -> None:
-        """Close this process's read connections (the writer's is closed by the store)."""
-        self._readers.close()
 
-    def release(self) -> None:
-        """Let go of the file entirely: call after ``close`` and after the writer's connection closed."""
-        self._readers.release()
+def _get_full(connection: sqlite3.Connection, key: bytes) -> Entry | None:
+    rows = connection.execute(_GET_FULL, (key,)).fetchall()
+    return Entry(rows[0][3], rows[0][2], rows[0][0], rows[0][1]) if rows else None
+
+
+Opened = tuple[sqlite3.Connection, sqlite3.Blob, tuple[Any, ...]]
+
+
+async def _open_snapshot(path: Path, key: bytes) -> Opened | None:
+    # If the caller is cancelled meanwhile, the snapshot the thread opens anyway is closed, not leaked:
+    # an open read transaction would keep the file's log from ever being reset.
+    opening = asyncio.ensure_future(asyncio.to_thread(open_snapshot, path, key))
+    try:
+        opened: Opened | None = await asyncio.shield(opening)
+        return opened
+    except asyncio.CancelledError:
+        opening.add_done_callback(_close_unwanted)
+        raise
+
+
+def _close_unwanted(opening: asyncio.Future[Any]) -> None:
+    if not opening.cancelled() and opening.exception() is None and opening.result() is not None:
+        connection, blob, _ = opening.result()
+        blob.close()
+        connection.close()
 
 
 def _run(connection: sqlite3.Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -324,22 +324,3 @@ def _marks(count: int) -> str:
 
 async def _one_chunk(value: bytes) -> AsyncGenerator[bytes, None]:
     yield value
-
-
-async def _blob_chunks(connection: sqlite3.Connection, blob: sqlite3.Blob) -> AsyncGenerator[bytes, None]:
-    try:
-        while True:
-            chunk = await asyncio.to_thread(blob.read, _CHUNK)
-            if not chunk:
-                return
-            yield chunk
-    finally:
-        _close_snapshot(connection, blob)
-
-
-def _close_snapshot(connection: sqlite3.Connection, blob: sqlite3.Blob | None) -> None:
-    if blob is not None:
-        blob.close()
-    if connection.in_transaction:
-        connection.execute("ROLLBACK")
-    connection.close()

@@ -1,22 +1,26 @@
 """The embedded default store: a catalog of namespaces plus one SQLite file per namespace.
 
-See ``sqlite_files`` for the layout and why SQLite. Catalog changes go through the same
-group-commit writer as key writes, so they are durable before they are acknowledged too.
+See ``files`` for the layout and why SQLite, ``lifecycle`` for how namespaces are created and deleted
+safely, and ``pool`` for which files stay open.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from datetime import UTC, datetime
 from pathlib import Path
 
 from ... import catalog
-from ...errors import NamespaceNotFoundError
+from ...errors import NamespaceNotFoundError, StorageError
 from ..base import NamespaceInfo
-from .files import cap_pages, connect_writer, create_catalog_file, create_namespace_file
-from .namespace import ReaderConnections, SqliteNamespace
-from .writer import GroupCommitWriter
+from . import lifecycle
+from .catalogfile import Catalog
+from .files import LOCK_TIMEOUT_SECONDS, cap_pages, file_name
+from .namespace import SqliteNamespace
+from .pool import FilePool, OpenFile, default_capacity
+from .streams import DEFAULT_STREAM_TIMEOUT
+from .upkeep import purge_file
+from .writer import FileRetired, FileWriter, Setup
 
 __all__ = ["SqliteStore"]
 
@@ -32,54 +36,112 @@ class SqliteStore:
         max_pages: cap every database file at this many pages (4 KiB each), so a write that would
             grow one past it fails with ``StorageFullError`` as on a full disk; None for no cap.
             For fault testing; ``set_max_pages`` changes it while the store runs.
+        lock_timeout: seconds a write waits for a file's write lock held by another process before it
+            fails with ``StorageLockedError`` (``files.LOCK_TIMEOUT_SECONDS``).
+        stream_timeout: seconds a value stream may go unread before it is abandoned (``streams``).
+        max_open: how many namespace files stay open at most (``pool``); None derives it from the
+            process's descriptor limit.
 
     Any number of stores, in this process or others, may open the same directory at once.
     ``open_store(sqlite_location(...))`` builds one from a location string (``sqlite_location``).
     """
 
-    def __init__(self, persist_to: str | Path, *, read_cache: bool = True, max_pages: int | None = None) -> None:
+    def __init__(
+        self,
+        persist_to: str | Path,
+        *,
+        read_cache: bool = True,
+        max_pages: int | None = None,
+        lock_timeout: float = LOCK_TIMEOUT_SECONDS,
+        stream_timeout: float = DEFAULT_STREAM_TIMEOUT,
+        max_open: int | None = None,
+    ) -> None:
         self.root = Path(persist_to).resolve()
         self.read_cache = read_cache
         self.kv_dir = self.root / "kv"
-        self._catalog_path = self.kv_dir / "catalog.sqlite3"
-        self._writer = GroupCommitWriter(connect_writer, None if max_pages is None else cap_pages(max_pages))
-        self._catalog = ReaderConnections(self._catalog_path)
+        self.lock_timeout = lock_timeout
+        self.stream_timeout = stream_timeout
+        self._setup: Setup | None = None if max_pages is None else cap_pages(max_pages)
+        self._catalog = Catalog(self.kv_dir, lock_timeout=lock_timeout, setup=self._current_setup)
+        self.pool = FilePool(default_capacity() if max_open is None else max_open)
         self._namespaces: dict[str, SqliteNamespace] = {}
         self._ready = False
+        self._closed = False
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.root)!r})"
 
-    def _ensure_catalog(self) -> None:
+    def _current_setup(self) -> Setup | None:
+        return self._setup
+
+    async def _prepare(self) -> None:
         # Deferred from __init__ so constructing a store does no I/O.
-        if not self._ready:
-            self.kv_dir.mkdir(parents=True, exist_ok=True)
-            create_catalog_file(self._catalog_path)
-            self._ready = True
+        if self._ready:
+            return
+        self.kv_dir.mkdir(parents=True, exist_ok=True)
+        self._catalog.create()
+        if lifecycle.leftovers(self._catalog, self.kv_dir):
+            await asyncio.to_thread(lifecycle.clean_up, self._catalog, self.kv_dir)
+        self._ready = True
 
     def namespace_path(self, namespace_id: str) -> Path:
-        """The file of a namespace. Only a well-formed id ever becomes part of a path."""
-        if not catalog.is_namespace_id(namespace_id):
+        """The file holding a namespace's keys now; raises ``NamespaceNotFoundError``."""
+        generation = self._catalog.generation(namespace_id) if catalog.is_namespace_id(namespace_id) else None
+        if generation is None:
             raise NamespaceNotFoundError(namespace_id)
-        return self.kv_dir / f"{namespace_id}.sqlite3"
+        return self.kv_dir / file_name(namespace_id, generation)
+
+    current_path = namespace_path  # what a namespace's storage asks for (``namespace.NamespaceFiles``)
+
+    def open_file(self, namespace_id: str) -> OpenFile:
+        """The namespace's file from the pool, opened (and checked) if need be; raises ``NamespaceNotFoundError``."""
+        if self._closed:
+            raise StorageError("the store is closed")
+        generation = self._catalog.generation(namespace_id)
+        if generation is None:
+            raise NamespaceNotFoundError(namespace_id)
+        file = self.pool.get(namespace_id)
+        if file is not None and file.live and file.generation == generation:
+            return file
+        path = self.kv_dir / file_name(namespace_id, generation)
+        file = OpenFile(
+            namespace_id,
+            generation,
+            path,
+            read_cache=self.read_cache,
+            lock_timeout=self.lock_timeout,
+            setup=self._current_setup,
+        )
+        self.pool.add(file)
+        try:
+            file.readers.cache()  # opens the file, and looks for a tombstone in it
+        except FileRetired:
+            self.pool.discard(file)
+            raise NamespaceNotFoundError(namespace_id) from None
+        except StorageError:
+            self.pool.discard(file)
+            if not path.exists():
+                raise NamespaceNotFoundError(namespace_id) from None
+            raise
+        return file
 
     # --- catalog reads ---------------------------------------------------------------------------
 
     async def get_namespace(self, namespace_id: str) -> NamespaceInfo | None:
         if not catalog.is_namespace_id(namespace_id):
             return None
-        self._ensure_catalog()
+        await self._prepare()
         rows = self._catalog.read("SELECT id, title FROM namespaces WHERE id = ?", (namespace_id,))
         return NamespaceInfo(*rows[0]) if rows else None
 
     async def find_namespace(self, title: str) -> NamespaceInfo | None:
-        self._ensure_catalog()
+        await self._prepare()
         rows = self._catalog.read("SELECT id, title FROM namespaces WHERE title = ?", (title,))
         return NamespaceInfo(*rows[0]) if rows else None
 
     async def list_namespaces(self) -> list[NamespaceInfo]:
-        self._ensure_catalog()
-        rows = self._catalog.read("SELECT id, title FROM namespaces ORDER BY title, id", ())
+        await self._prepare()
+        rows = self._catalog.read("SELECT id, title FROM namespaces ORDER BY title, id")
         return [NamespaceInfo(*row) for row in rows]
 
     async def namespace(self, namespace_id: str) -> SqliteNamespace:
@@ -87,8 +149,7 @@ class SqliteStore:
             raise NamespaceNotFoundError(namespace_id)
         handle = self._namespaces.get(namespace_id)
         if handle is None:
-            path = self.namespace_path(namespace_id)
-            handle = self._namespaces[namespace_id] = SqliteNamespace(path, self._writer, read_cache=self.read_cache)
+            handle = self._namespaces[namespace_id] = SqliteNamespace(namespace_id, self)
         return handle
 
     # --- catalog writes --------------------------------------------------------------------------
@@ -96,70 +157,63 @@ class SqliteStore:
     async def create_namespace(self, title: str, namespace_id: str | None = None) -> NamespaceInfo:
         catalog.check_title(title)
         namespace_id = catalog.new_namespace_id() if namespace_id is None else catalog.check_namespace_id(namespace_id)
-        self._ensure_catalog()
-        path = self.namespace_path(namespace_id)
-        existed = path.exists()
-        await asyncio.to_thread(create_namespace_file, path)
-        created_on = datetime.now(UTC).isoformat(timespec="milliseconds")
-
-        def insert(connection: sqlite3.Connection) -> None:
-            (count,) = connection.execute("SELECT count(*) FROM namespaces").fetchone()
-            catalog.check_namespace_count(count)
-            if connection.execute("SELECT 1 FROM namespaces WHERE id = ?", (namespace_id,)).fetchone():
-                raise catalog.duplicate_id(namespace_id)
-            _insert_or_update(connection, "INSERT INTO namespaces VALUES (?, ?, ?)", (namespace_id, title, created_on))
-
-        try:
-            await self._writer.submit(self._catalog_path, insert)
-        except BaseException:
-            if not existed:
-                _remove_files(path)
-            raise
+        await self._prepare()
+        await asyncio.to_thread(lifecycle.create, self._catalog, self.kv_dir, namespace_id, title)
         return NamespaceInfo(namespace_id, title)
 
     async def rename_namespace(self, namespace_id: str, title: str) -> NamespaceInfo:
         catalog.check_title(title)
-        self._ensure_catalog()
+        await self._prepare()
 
         def rename(connection: sqlite3.Connection) -> None:
-            sql = "UPDATE namespaces SET title = ? WHERE id = ?"
-            cursor = _insert_or_update(connection, sql, (title, namespace_id))
+            try:
+                cursor = connection.execute("UPDATE namespaces SET title = ? WHERE id = ?", (title, namespace_id))
+            except sqlite3.IntegrityError:  # the title column is UNIQUE: the check and the write are one statement
+                raise catalog.duplicate_title() from None
             if cursor.rowcount == 0:
                 raise NamespaceNotFoundError(namespace_id)
 
-        await self._writer.submit(self._catalog_path, rename)
+        await asyncio.to_thread(self._catalog.write, rename)
         return NamespaceInfo(namespace_id, title)
 
     async def delete_namespace(self, namespace_id: str) -> None:
-        path = self.namespace_path(namespace_id)
-        self._ensure_catalog()
-
-        def delete(connection: sqlite3.Connection) -> None:
-            if connection.execute("DELETE FROM namespaces WHERE id = ?", (namespace_id,)).rowcount == 0:
-                raise NamespaceNotFoundError(namespace_id)
-
-        await self._writer.submit(self._catalog_path, delete)
-        # The catalog no longer lists it, so nobody can open it; drop our connections, then the file.
-        handle = self._namespaces.pop(namespace_id, None)
-        if handle is not None:
-            handle.close()
-        await self._writer.forget(path)
-        if handle is not None:
-            handle.release()  # every connection of ours to the file is closed now
-        await asyncio.to_thread(_remove_files, path)
+        if not catalog.is_namespace_id(namespace_id):
+            raise NamespaceNotFoundError(namespace_id)
+        await self._prepare()
+        generation = self._catalog.generation(namespace_id)
+        if generation is None:
+            raise NamespaceNotFoundError(namespace_id)
+        try:
+            await asyncio.to_thread(
+                lifecycle.delete, self._catalog, self.kv_dir, namespace_id, generation, self.lock_timeout
+            )
+        finally:
+            file = self.pool.get(namespace_id)
+            if file is not None and file.generation == generation:
+                self.pool.discard(file)
+                await asyncio.to_thread(file.writer.join)  # nothing of the deleted file stays open here
 
     # --- upkeep ----------------------------------------------------------------------------------
 
     async def purge_expired(self, now: float) -> int:
+        """Purge every namespace in turn, each on a connection of its own (``upkeep``).
+
+        A namespace that cannot be purged (its file locked too long) does not stop the others; the
+        first such error is raised once all were tried.
+        """
+        await self._prepare()
         total = 0
-        for info in await self.list_namespaces():
+        failed: StorageError | None = None
+        for namespace_id, generation in self._catalog.read("SELECT id, generation FROM namespaces ORDER BY id"):
+            path = self.kv_dir / file_name(namespace_id, generation)
             try:
-                namespace = await self.namespace(info.id)
-            except NamespaceNotFoundError:
+                total += await asyncio.to_thread(purge_file, path, now, _PURGE_BATCH, self.lock_timeout)
+            except FileRetired:
                 continue  # deleted meanwhile
-            while (deleted := await namespace.purge_expired(now, _PURGE_BATCH)) == _PURGE_BATCH:
-                total += deleted
-            total += deleted
+            except StorageError as exc:
+                failed = failed or exc
+        if failed is not None:
+            raise failed
         return total
 
     async def set_max_pages(self, max_pages: int | None) -> None:
@@ -167,25 +221,17 @@ class SqliteStore:
 
         It applies once the writes queued before it are done, to open files and to files opened later.
         """
-        await self._writer.configure(cap_pages(max_pages))
+        self._setup = cap_pages(max_pages)
+        waits = [file.writer.configure(self._setup) for file in self.pool.files()]
+        await asyncio.gather(*(wait for wait in waits if wait is not None))
 
     async def close(self) -> None:
-        await asyncio.to_thread(self._writer.close)
-        for handle in self._namespaces.values():
-            handle.close()
-        for handle in self._namespaces.values():
-            handle.release()  # after the writer's and the readers' connections closed
-        self._namespaces.clear()
+        self._closed = True
+        writers = self.pool.close()
+        await asyncio.to_thread(_join, writers)
         self._catalog.close()
 
 
-def _insert_or_update(connection: sqlite3.Connection, sql: str, parameters: tuple[str, ...]) -> sqlite3.Cursor:
-    try:
-        return connection.execute(sql, parameters)
-    except sqlite3.IntegrityError:  # the title column is UNIQUE: the check and the write are one statement
-        raise catalog.duplicate_title() from None
-
-
-def _remove_files(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+def _join(writers: list[FileWriter]) -> None:
+    for writer in writers:
+        writer.join()

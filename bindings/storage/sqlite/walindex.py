@@ -10,20 +10,21 @@ SQLite itself answers the same question from shared memory. In WAL mode every co
 (https://www.sqlite.org/walformat.html#the_wal_index_header). Each commit rewrites both, and the
 header's change counter goes up by one on every rewrite, so two equal readings mean no commit came
 between them. SQLite's writer updates the second copy first, then the first; a reader that finds
-the two equal and the checksum right has a consistent header. We do exactly that, from a read-only
-mapping of the same file: no lock, no system call.
+the two equal and the checksum right has a consistent header. We do exactly that: no lock, no
+system call.
 
-One hazard makes the lifetime below matter. POSIX record locks belong to the process, and closing
-*any* descriptor of a file releases all of them, including the locks SQLite holds on the ``-shm``
-file through its own descriptor. So the descriptor here is opened only while a connection of ours
-holds the file open (so the ``-shm`` file exists and cannot be replaced: SQLite deletes or
-re-initialises it only when no connection has it open), and is closed only after every connection of
-this process to the file has closed (``SqliteStore`` orders that).
+We read SQLite's own mapping of the ``-shm`` file, found once in ``/proc/self/maps``, rather than map
+the file ourselves. A descriptor of our own would be a hazard: POSIX record locks belong to the
+process, and closing *any* descriptor of a file releases all of them, including the locks SQLite holds
+on the ``-shm`` file for every connection of this process (a write lock among them). SQLite maps the
+file once per process and keeps the mapping while any connection of the process has the database
+open, so the view is valid while the caller holds a connection to it; callers drop it first
+(``NamespaceReaders``). Where there is no ``/proc`` (not Linux) the caches ask SQLite with a query.
 """
 
 from __future__ import annotations
 
-import mmap
+import ctypes
 import os
 import struct
 import sys
@@ -32,13 +33,12 @@ from pathlib import Path
 __all__ = ["HEADER_BYTES", "WalIndex", "header_is_valid"]
 
 HEADER_BYTES = 48  # one copy of the WAL-index header
-_MAPPED = 2 * HEADER_BYTES
 _IS_INIT = 12  # offset of the isInit byte
 _BIG_ENDIAN_CKSUM = 13  # offset of the bigEndCksum byte
 _CKSUM = 40  # offset of the two checksum words, computed over the 40 bytes before them
 _NATIVE_BIG_ENDIAN = sys.byteorder == "big"
 _MASK = 0xFFFFFFFF
-_PARKED: list[int] = []  # descriptors that failed to map, kept open for good (see __init__)
+_MAPS = "/proc/self/maps"
 
 
 def header_is_valid(header: bytes) -> bool:
@@ -53,35 +53,40 @@ def header_is_valid(header: bytes) -> bool:
     return (s1, s2) == struct.unpack_from("=2I", header, _CKSUM)
 
 
-class WalIndex:
-    """A read-only view of one database file's WAL-index header.
+def _shm_address(shm: Path) -> int:
+    """Where this process has the start of ``shm`` mapped; ``OSError`` unless there is exactly one such mapping."""
+    target = os.fsencode(shm)
+    found = []
+    with open(_MAPS, "rb") as maps:
+        for line in maps:
+            # start-end perms offset dev inode path; the path may hold spaces, so it is the rest of the line
+            fields = line.rstrip(b"\n").split(maxsplit=5)
+            if len(fields) == 6 and fields[5] == target and int(fields[2], 16) == 0:
+                found.append(int(fields[0].split(b"-")[0], 16))
+    if len(found) != 1:
+        raise OSError(f"{shm.name}: {len(found)} mappings of its WAL index in this process, expected one")
+    return found[0]
 
-    Raises ``OSError`` if the ``-shm`` file is missing or too small (the file is not in WAL mode, or
-    no connection has opened it yet); callers then keep asking SQLite.
+
+class WalIndex:
+    """A read-only view of one database file's WAL-index header, in SQLite's mapping of its ``-shm`` file.
+
+    Raises ``OSError`` if this process has no such mapping (the file is not in WAL mode, no connection
+    of this process has read it yet, or there is no ``/proc``); callers then keep asking SQLite. Valid
+    only while a connection of this process has the database open (see above): drop it before closing
+    the last one.
     """
 
-    __slots__ = ("_fd", "_map")
+    __slots__ = ("_first", "_second")
 
     def __init__(self, database: Path) -> None:
-        shm = f"{database}-shm"
-        if os.stat(shm).st_size < _MAPPED:  # by name, so no descriptor has to be closed on this path
-            raise OSError(f"{Path(shm).name} holds no WAL index yet")
-        fd = os.open(shm, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        try:
-            self._map = mmap.mmap(fd, _MAPPED, mmap.MAP_SHARED, mmap.PROT_READ)
-        except BaseException:
-            _PARKED.append(fd)  # closing it could drop SQLite's locks; one unused descriptor costs nothing
-            raise
-        self._fd = fd
+        address = _shm_address(Path(f"{database}-shm"))
+        self._first = (ctypes.c_char * HEADER_BYTES).from_address(address)
+        self._second = (ctypes.c_char * HEADER_BYTES).from_address(address + HEADER_BYTES)
 
     def header(self) -> bytes | None:
         """The current header, or None if a commit is rewriting it right now (ask SQLite instead)."""
-        first = self._map[:HEADER_BYTES]
-        if first != self._map[HEADER_BYTES:_MAPPED]:
+        first = self._first.raw
+        if first != self._second.raw:
             return None
         return first
-
-    def close(self) -> None:
-        """Unmap and close; only once no connection of this process has the database open (see above)."""
-        self._map.close()
-        os.close(self._fd)

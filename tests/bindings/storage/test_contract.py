@@ -22,6 +22,7 @@ NOW = 1_000_000
 MIB = 1024 * 1024
 BIG = 300 * 1024  # over any engine's threshold for reading a value inline (SQLite's is 64 KiB)
 FIXED_ID = "0f2ac74b498b48028cb68387c421e279"
+BIG_KEY = b"big"
 
 
 async def _storage(store: Store, title: str = "ns") -> NamespaceStorage:
@@ -411,6 +412,90 @@ async def test_a_second_store_on_the_same_location_sees_every_write_at_once(loca
         assert await _keys(here) == [b"k", b"l"]
         await there.delete(b"k")
         assert await here.get(b"k") is None and await _keys(here) == [b"l"]
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_a_namespace_deleted_by_another_store_takes_no_write(location: str) -> None:
+    # The first store has the namespace open (read and written); the second deletes it. A write must
+    # not be acknowledged into the deleted namespace: it is refused as not found.
+    first, second = open_store(location), open_store(location)
+    try:
+        info = await first.create_namespace("doomed")
+        storage = await first.namespace(info.id)
+        await storage.put(b"before", b"v", None, None)
+        assert await storage.get(b"before") == Entry(b"v", 1, None, None)
+        await second.delete_namespace(info.id)
+        for write in (
+            storage.put(b"after", b"v", None, None),
+            storage.put_many([Write(b"a", b"1"), Write(b"b", b"2")]),
+            storage.delete(b"before"),
+            storage.delete_many([b"before"]),
+        ):
+            with pytest.raises(NamespaceNotFoundError):
+                await write
+        with pytest.raises(NamespaceNotFoundError):
+            await storage.get(b"before")
+        with pytest.raises(NamespaceNotFoundError):
+            await storage.list(b"", None, 10, NOW)
+        assert await second.get_namespace(info.id) is None
+    finally:
+        await first.close()
+        await second.close()
+
+
+@pytest.mark.parametrize("order", ["delete, then create again", "delete, write, create again"])
+async def test_writes_to_a_namespace_deleted_and_created_again_elsewhere_land_in_the_new_one(
+    location: str, order: str
+) -> None:
+    first, second = open_store(location), open_store(location)
+    try:
+        await first.create_namespace("shared", FIXED_ID)
+        storage = await first.namespace(FIXED_ID)
+        await storage.put(b"old", b"deleted with its namespace", None, None)
+        assert await storage.get(b"old") is not None and await _keys(storage) == [b"old"]  # warm every path
+        await second.delete_namespace(FIXED_ID)
+        if order == "delete, write, create again":
+            with pytest.raises(NamespaceNotFoundError):
+                await storage.put(b"lost", b"v", None, None)
+        await second.create_namespace("shared again", FIXED_ID)
+        await storage.put(b"new", b"acknowledged", None, None)
+        await storage.put(BIG_KEY, b"x" * BIG, None, None)
+        there = await second.namespace(FIXED_ID)
+        for reader in (storage, there):
+            assert await reader.get(b"old") is None and await reader.get(b"lost") is None
+            assert await reader.get(b"new") == Entry(b"acknowledged", 12, None, None)
+            assert await _keys(reader) == [BIG_KEY, b"new"]
+    finally:
+        await first.close()
+        await second.close()
+    reopened = open_store(location)
+    try:
+        assert await _keys(await reopened.namespace(FIXED_ID)) == [BIG_KEY, b"new"]
+    finally:
+        await reopened.close()
+
+
+async def test_reads_follow_a_namespace_deleted_and_created_again_elsewhere(location: str) -> None:
+    first, second = open_store(location), open_store(location)
+    try:
+        await first.create_namespace("shared", FIXED_ID)
+        storage = await first.namespace(FIXED_ID)
+        await storage.put(b"k", b"old", None, None)
+        await storage.put(BIG_KEY, b"o" * BIG, None, None)
+        assert await storage.get(b"k") == Entry(b"old", 3, None, None)
+        assert await storage.get(b"k") == Entry(b"old", 3, None, None)  # from any cache
+        assert await _keys(storage) == [BIG_KEY, b"k"]
+        await second.delete_namespace(FIXED_ID)
+        await second.create_namespace("shared again", FIXED_ID)
+        there = await second.namespace(FIXED_ID)
+        await there.put(b"k", b"new", None, None)
+        assert await storage.get(b"k") == Entry(b"new", 3, None, None)
+        assert await storage.get(BIG_KEY) is None
+        assert await storage.heads([b"k", BIG_KEY]) == [EntryHead(3, None, None), None]
+        assert await _keys(storage) == [b"k"]
+        assert await storage.open(BIG_KEY) is None
     finally:
         await first.close()
         await second.close()

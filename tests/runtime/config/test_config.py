@@ -177,6 +177,26 @@ def test_the_read_cache_follows_workerhost_read_cache_in_the_config_environment(
     assert parse_sqlite_location(config.storage).read_cache is enabled
 
 
+def test_lock_and_stream_timeouts_and_the_sweep_interval_come_from_the_environment(tmp_path: Path) -> None:
+    path = project(tmp_path, "")
+    defaults = load_config(path, environ={})
+    settings = parse_sqlite_location(defaults.storage)
+    assert (settings.lock_timeout, settings.stream_timeout, defaults.sweep_interval) == (5.0, 60.0, 60.0)
+    environ = {"WORKERHOST_LOCK_TIMEOUT": "0.5", "WORKERHOST_STREAM_TIMEOUT": "2", "WORKERHOST_SWEEP_INTERVAL": "0.25"}
+    config = load_config(path, environ=environ)
+    settings = parse_sqlite_location(config.storage)
+    assert (settings.lock_timeout, settings.stream_timeout, config.sweep_interval) == (0.5, 2.0, 0.25)
+
+
+@pytest.mark.parametrize("name", ["WORKERHOST_LOCK_TIMEOUT", "WORKERHOST_STREAM_TIMEOUT", "WORKERHOST_SWEEP_INTERVAL"])
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "nan", "inf"])
+def test_a_timeout_must_be_a_number_of_seconds_above_0(tmp_path: Path, name: str, value: str) -> None:
+    path = project(tmp_path, "")
+    message = f"{name} must be a number of seconds above 0, got '{value}'"
+    with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
+        load_config(path, environ={name: value})
+
+
 def test_config_path_comes_from_flag_then_environment(tmp_path: Path) -> None:
     path = project(tmp_path, "")
     assert load_config(environ={"WORKERHOST_CONFIG": str(path)}).path == path

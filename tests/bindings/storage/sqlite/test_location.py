@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from bindings import KVNamespace, ManualClock, SqliteStore, StorageError, open_store, sqlite_location
-from bindings.errors import StorageFullError
+from bindings.errors import StorageFullError, StorageLockedError
 from bindings.storage.sqlite.location import SqliteSettings, parse_sqlite_location
+
+from .lock_holder import holding_write_lock
 
 pytestmark = pytest.mark.anyio
 
@@ -27,7 +29,12 @@ def test_options_are_named_only_when_they_differ_from_the_defaults(tmp_path: Pat
     assert sqlite_location(tmp_path) == f"sqlite://{tmp_path}"
     assert sqlite_location(tmp_path, max_pages=60) == f"sqlite://{tmp_path}?max_pages=60"
     assert sqlite_location(tmp_path, read_cache=False) == f"sqlite://{tmp_path}?read_cache=off"
+    assert sqlite_location(tmp_path, lock_timeout=5, stream_timeout=60) == f"sqlite://{tmp_path}"
+    assert sqlite_location(tmp_path, lock_timeout=0.25) == f"sqlite://{tmp_path}?lock_timeout=0.25"
+    assert sqlite_location(tmp_path, stream_timeout=2) == f"sqlite://{tmp_path}?stream_timeout=2.0"
     assert parse_sqlite_location(sqlite_location(tmp_path)) == SqliteSettings(tmp_path)
+    settings = parse_sqlite_location(sqlite_location(tmp_path, lock_timeout=1e-3, stream_timeout=1 / 3))
+    assert (settings.lock_timeout, settings.stream_timeout) == (1e-3, 1 / 3)
 
 
 def test_a_relative_directory_is_made_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -61,7 +68,12 @@ def test_plain_paths_and_sqlite_urls_are_read(location: str, settings: SqliteSet
         ("sqlite:///d?max_pages=lots", "max_pages must be a whole number of pages from 1 to 4294967294, got 'lots'"),
         ("sqlite:///d?max_pages=%C2%B2", "max_pages must be a whole number of pages from 1 to 4294967294, got '²'"),
         ("sqlite:///d?read_cache=maybe", "read_cache must be on or off, got 'maybe'"),
-        ("sqlite:///d?cache=off", "unknown option 'cache'; expected max_pages or read_cache"),
+        ("sqlite:///d?lock_timeout=0", "lock_timeout must be a number of seconds above 0, got '0'"),
+        ("sqlite:///d?stream_timeout=never", "stream_timeout must be a number of seconds above 0, got 'never'"),
+        (
+            "sqlite:///d?cache=off",
+            "unknown option 'cache'; expected one of max_pages, read_cache, lock_timeout, stream_timeout",
+        ),
         ("sqlite:///d?max_pages=1&max_pages=2", "option 'max_pages' is given twice"),
         ("sqlite:///d?max_pages", "options must be name=value pairs joined by &"),
         ("redis://localhost", "is not a sqlite: location"),
@@ -91,5 +103,18 @@ async def test_a_store_opened_at_a_location_with_max_pages_refuses_writes_past_t
             for n in range(10):
                 await kv.put(f"k{n}", b"x" * 65536)
         assert await kv.get("k0", type="bytes") == b"x" * 65536
+    finally:
+        await store.close()
+
+
+async def test_a_store_opened_at_a_location_with_a_lock_timeout_waits_that_long(tmp_path: Path) -> None:
+    store = open_store(sqlite_location(tmp_path, lock_timeout=0.25, stream_timeout=7))
+    assert isinstance(store, SqliteStore) and store.stream_timeout == 7
+    try:
+        info = await store.create_namespace("locked")
+        storage = await store.namespace(info.id)
+        with holding_write_lock(store.namespace_path(info.id)):
+            with pytest.raises(StorageLockedError, match="not free within 0.25 s; nothing was written$"):
+                await storage.put(b"k", b"v", None, None)
     finally:
         await store.close()

@@ -14,6 +14,7 @@ import pytest
 from bindings import KVNamespace, ManualClock, SqliteStore
 from bindings.storage import KeyInfo, open_store, sqlite_location
 from bindings.storage.sqlite import cache as sqlite_cache, namespace as engine
+from bindings.storage.sqlite.readers import NamespaceReaders
 
 from ...conftest import TIME_NOW
 
@@ -45,10 +46,18 @@ def _put_elsewhere(path: Path, key: str, value: str, expiration: int | None = No
     )
 
 
+def _readers(kv: KVNamespace) -> NamespaceReaders:
+    """The read connections of the namespace's open file."""
+    storage = kv.service.storage
+    assert isinstance(storage, engine.SqliteNamespace)
+    file, _, _ = storage._reader()
+    return file.readers
+
+
 def _statements(kv: KVNamespace) -> list[str]:
     """Record the SQL the namespace's reading connection runs from now on."""
     seen: list[str] = []
-    kv.service.storage._readers.get().set_trace_callback(seen.append)  # type: ignore[attr-defined]
+    _readers(kv).get().set_trace_callback(seen.append)
     return seen
 
 
@@ -65,8 +74,8 @@ async def test_an_unchanged_key_is_read_again_without_a_query(store: SqliteStore
 async def test_without_the_wal_index_each_read_checks_with_one_query(store: SqliteStore, clock: ManualClock) -> None:
     kv, _ = await _namespace(store, clock)
     await kv.put("hot", "value")
-    readers = kv.service.storage._readers  # type: ignore[attr-defined]
-    readers._index_tried = True  # as when the -shm file cannot be mapped
+    readers = _readers(kv)
+    readers._index, readers._index_tried = None, True  # as when the -shm file cannot be mapped
     assert await kv.get("hot") == "value"
     seen = _statements(kv)
     assert [await kv.get("hot") for _ in range(3)] == ["value"] * 3
@@ -166,7 +175,7 @@ async def test_the_cache_is_bounded(store: SqliteStore, clock: ManualClock, monk
         assert await kv.get(f"k{n:02}") == "v"
         await kv.list(prefix=f"k{n:02}")
     assert await kv.get("big") == "x" * (sqlite_cache.MAX_CACHED_VALUE + 1)
-    _, cache = kv.service.storage._readers.cache()  # type: ignore[attr-defined]
+    _, cache = _readers(kv).cache()
     assert list(cache._entries) == [f"k{n:02}".encode() for n in range(12, 20)]  # the newest 8; not "big"
     assert [page[0] for page in cache._pages] == [b"k18", b"k19"]
 
@@ -182,7 +191,7 @@ async def test_the_cache_is_bounded_in_bytes(
     for n in range(5):
         await kv.get(f"k{n}")
         await kv.list(prefix=f"k{n}")
-    _, cache = kv.service.storage._readers.cache()  # type: ignore[attr-defined]
+    _, cache = _readers(kv).cache()
     assert list(cache._entries) == [b"k2", b"k3", b"k4"] and cache._entry_bytes == 3000
     assert [page[0] for page in cache._pages] == [b"k3", b"k4"] and cache._page_bytes == 2 * (2 + 7)
 

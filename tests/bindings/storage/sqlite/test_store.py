@@ -21,7 +21,8 @@ from bindings import KVNamespace, ManualClock, NamespaceNotFoundError, SqliteSto
 from bindings.catalog import MAX_NAMESPACES
 from bindings.errors import NamespaceLimitError, StorageFullError
 from bindings.storage.base import Write
-from bindings.storage.sqlite import namespace as engine
+from bindings.storage.sqlite import namespace as engine, streams, upkeep
+from bindings.storage.sqlite.pool import OpenFile
 
 from ...writer_proc import value_for
 
@@ -53,6 +54,13 @@ def _writer_process(persist: Path, namespace_id: str, tag: str, count: int, conc
 def _rows(path: Path, sql: str) -> list[tuple[object, ...]]:
     with sqlite3.connect(path) as connection:
         return connection.execute(sql).fetchall()
+
+
+def _open_file(kv: KVNamespace) -> OpenFile:
+    """The namespace's file, open in its store's pool."""
+    storage = kv.service.storage
+    assert isinstance(storage, engine.SqliteNamespace)
+    return storage._open()
 
 
 async def _namespace(store: SqliteStore, clock: ManualClock, title: str = "ns") -> tuple[KVNamespace, Path]:
@@ -99,7 +107,7 @@ async def test_a_namespace_refused_at_the_limit_leaves_no_file_behind(store: Sql
     await store.list_namespaces()  # creates the catalog file
     with sqlite3.connect(store.kv_dir / "catalog.sqlite3") as connection:
         rows = [(f"{i:032x}", f"ns{i:04}", "2026-01-01T00:00:00.000+00:00") for i in range(MAX_NAMESPACES)]
-        connection.executemany("INSERT INTO namespaces VALUES (?, ?, ?)", rows)
+        connection.executemany("INSERT INTO namespaces (id, title, created_on) VALUES (?, ?, ?)", rows)
     with pytest.raises(NamespaceLimitError, match="at most 1000 namespaces"):
         await store.create_namespace("one too many")
     assert len(await store.list_namespaces()) == 1000
@@ -114,14 +122,14 @@ async def test_every_statement_is_an_index_search(store: SqliteStore, clock: Man
     statements = [
         engine._GET,
         engine._GET_FULL,
-        engine._GET_ROWID,
+        streams._GET_ROWID,
         engine._LIST_FROM,
         engine._LIST_AFTER,
         engine._UPSERT,
         engine._DELETE,
-        engine._DISCARD_EXPIRED,
-        engine._ANY_EXPIRED,
-        engine._PURGE,
+        upkeep.DISCARD_EXPIRED,
+        upkeep.ANY_EXPIRED,
+        upkeep.PURGE,
         "SELECT key, size FROM entries WHERE key IN (?, ?, ?)",
     ]
     with sqlite3.connect(path) as connection:
@@ -140,7 +148,7 @@ async def test_list_reads_only_its_page(store: SqliteStore, clock: ManualClock) 
         await kv.service.storage.put_many(
             [engine.Write(f"k{i:06}".encode(), b"v") for i in range(count)]  # type: ignore[attr-defined]
         )
-        connection = kv.service.storage._readers.get()  # type: ignore[attr-defined]
+        connection = _open_file(kv).readers.get()
         counter = [0]
 
         def tick(counter: list[int] = counter) -> int:
@@ -222,7 +230,7 @@ async def test_a_write_from_another_process_is_seen_at_once(store: SqliteStore, 
 async def test_concurrent_writes_share_commits(store: SqliteStore, clock: ManualClock) -> None:
     kv, _ = await _namespace(store, clock)
     commits = []
-    writer = store._writer
+    writer = _open_file(kv).writer
     original = writer._commit
 
     def counting(jobs: list[object]) -> None:
@@ -244,7 +252,7 @@ async def test_no_write_hands_a_live_cursor_to_the_event_loop(store: SqliteStore
     namespace = await store.namespace(path.stem)
     rows = [(b"a", None, None, 1, b"1"), (b"b", None, None, 1, b"2")]
     sql = "INSERT INTO entries (key, expiration, metadata, size, value) VALUES (?, ?, ?, ?, ?)"
-    cursor = await store._writer.submit(path, lambda connection: connection.executemany(sql, rows))
+    cursor = await _open_file(kv).writer.submit(lambda connection: connection.executemany(sql, rows))
     with pytest.raises(sqlite3.ProgrammingError, match="closed cursor"):
         cursor.fetchall()  # closed on the writer thread, before it was handed over
     writes = [Write(b"c", b"3", None, None), Write(b"d", b"4", None, None)]
@@ -257,14 +265,15 @@ async def test_no_write_hands_a_live_cursor_to_the_event_loop(store: SqliteStore
 async def test_a_full_store_fails_that_write_and_keeps_earlier_data(store: SqliteStore, clock: ManualClock) -> None:
     kv, path = await _namespace(store, clock)
     await kv.put("before", "kept")
-    writer_connection = store._writer._connections[path]
+    writer_connection = _open_file(kv).writer._connection
+    assert writer_connection is not None
     (pages,) = writer_connection.execute("PRAGMA page_count").fetchone()
     writer_connection.execute(f"PRAGMA max_page_count = {pages + 2}")
     with pytest.raises(StorageFullError, match="full"):
         await kv.put("big", b"x" * MIB)
     assert await kv.get("before") == "kept"
     assert await kv.get("big") is None
-    store._writer._connections[path].execute("PRAGMA max_page_count = 1073741823")
+    writer_connection.execute("PRAGMA max_page_count = 1073741823")
     await kv.put("after", "works")
     assert await kv.get("after") == "works"
 

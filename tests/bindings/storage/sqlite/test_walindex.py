@@ -50,7 +50,6 @@ def test_the_header_changes_with_every_commit_and_never_otherwise(tmp_path: Path
         assert index.header() == header  # nor for a rollback
     finally:
         writer.close()
-        index.close()
 
 
 def test_a_damaged_header_is_not_trusted(tmp_path: Path) -> None:
@@ -68,7 +67,6 @@ def test_a_damaged_header_is_not_trusted(tmp_path: Path) -> None:
         assert not header_is_valid(bytes(uninitialised))
     finally:
         writer.close()
-        index.close()
 
 
 def test_a_file_without_a_wal_index_is_refused(tmp_path: Path) -> None:
@@ -93,18 +91,24 @@ def _shm_descriptors() -> list[str]:
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to list descriptors")
-async def test_the_store_lets_go_of_the_index_only_after_its_connections(tmp_path: Path) -> None:
+async def test_the_store_opens_no_descriptor_of_its_own_on_a_wal_index(tmp_path: Path) -> None:
+    # Closing any descriptor of a file drops every POSIX lock the process holds on it, SQLite's too:
+    # the store reads SQLite's own mapping, so each -shm file has exactly SQLite's one descriptor.
     before = _shm_descriptors()
     store = SqliteStore(tmp_path / "persist")
     kept = await store.create_namespace("kept")
     dropped = await store.create_namespace("dropped")
+    paths = {}
     for info in (kept, dropped):
         namespace = await store.namespace(info.id)
+        await namespace.put(b"k", b"v", None, None)
         await namespace.get(b"k")
-    for info in (kept, dropped):
-        assert (await store.namespace(info.id))._readers._index is not None  # type: ignore[attr-defined]
+        file, _, _ = namespace._reader()
+        assert file.readers._index is not None  # the header is read from shared memory
+        paths[info.id] = str(store.namespace_path(info.id))
+    opened = [target for target in _shm_descriptors() if target not in before and "catalog" not in target]
+    assert sorted(opened) == sorted(f"{path}-shm" for path in paths.values())
     await store.delete_namespace(dropped.id)
-    assert not any(str(store.namespace_path(dropped.id)) in target for target in _shm_descriptors())
-    assert [target for target in _shm_descriptors() if target not in before]  # kept's are still open
+    assert not any(paths[dropped.id] in target for target in _shm_descriptors())
     await store.close()
     assert [target for target in _shm_descriptors() if target not in before] == []

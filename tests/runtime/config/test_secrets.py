@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runtime.config.secrets import read_dev_vars
+from runtime.config.dotenv import read_dev_vars
 
 
 def test_dev_vars_parses_dotenv_lines(tmp_path: Path) -> None:

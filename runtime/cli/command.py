@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from ..config import SETTINGS, load_config
+from ..config import SETTINGS, RuntimeConfig, load_config
 from ..errors import WorkerhostError
 
 __all__ = ["SUBCOMMAND_MODULES", "build_parser", "main"]
@@ -57,8 +57,24 @@ def _dev(args: argparse.Namespace) -> int:
     overrides = {setting.name: getattr(args, setting.name) for setting in SETTINGS}
     # Parsed kv.yaml documents are kept, so an unchanged file starts without importing PyYAML.
     config = load_config(overrides=overrides, parse_cache=ParseCache(parse_cache_dir()))
+    _say_before_start(config)
     serve(config)
     return 0
+
+
+def _say_before_start(config: RuntimeConfig) -> None:
+    # Said before the workers load: a missing package would otherwise surface only as an ImportError.
+    from ..config.packages import install_command, missing_packages
+
+    for warning in config.warnings:
+        print(f"workerhost: warning: {warning}", file=sys.stderr)
+    missing = missing_packages(config.path.parent / "pyproject.toml")
+    if missing:
+        print(
+            f"workerhost: warning: pyproject.toml lists packages this Python lacks: {', '.join(missing)}; "
+            f"install them with:\n  {install_command(missing)}",
+            file=sys.stderr,
+        )
 
 
 def build_parser(groups: bool = True) -> argparse.ArgumentParser:

@@ -148,6 +148,18 @@ async def fetch(app: Any, req: Any, env: Any, ctx: Any = None) -> Response:
     if code in _NULL_BODY:
         await asyncio.to_thread(_close, result)
         response = Response(None, code)
+    elif isinstance(result, list | tuple):  # the whole body is at hand (Django, Flask): send it with its length
+        rest = [bytes(chunk) for chunk in chunks if chunk]
+        body = b"".join([*started.written, *([bytes(first)] if first is not _END else []), *rest])
+        await asyncio.to_thread(_close, result)
+        response = Response(body, code)
+        length = [(b"content-length", str(len(body)).encode())]
+        response.raw_headers = length + [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in started.headers
+            if name.lower() != "content-length"
+        ]
+        return response
     else:
         response = Response(_rest(started, first, result, chunks), code, started.status.partition(" ")[2])
     response.raw_headers = [

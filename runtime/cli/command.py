@@ -16,6 +16,7 @@ from typing import Any
 
 from ..config import SETTINGS, RuntimeConfig, load_config
 from ..errors import WorkerhostError
+from .parser import CommandParser, version
 
 __all__ = ["SUBCOMMAND_MODULES", "build_parser", "main"]
 
@@ -36,8 +37,9 @@ def _registrars() -> Iterator[Callable[[Any], None]]:
 def _add_dev(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "dev",
-        help="serve the workers in kv.yaml, hot-reloading on changes",
-        description="Serve every worker in kv.yaml on http://127.0.0.1:8787, reloading when files change.",
+        help="serve the workers of kv.yaml or a wrangler config, hot-reloading on changes",
+        description="Serve every worker of the config (kv.yaml, wrangler.jsonc, wrangler.json or wrangler.toml) "
+        "on http://127.0.0.1:8787, reloading when files change.",
     )
     for setting in SETTINGS:
         default = "" if setting.default is None else f"; default {setting.default}"
@@ -79,7 +81,8 @@ def _say_before_start(config: RuntimeConfig) -> None:
 
 def build_parser(groups: bool = True) -> argparse.ArgumentParser:
     """The argument parser with every subcommand group registered (only ``dev`` if ``groups`` is False)."""
-    parser = argparse.ArgumentParser(prog="workerhost", description="A local runtime for Python Worker scripts.")
+    parser = CommandParser(prog="workerhost", description="A local runtime for Python Worker scripts.")
+    parser.add_argument("--version", action="version", version=f"workerhost {version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_dev(subparsers)
     if groups:

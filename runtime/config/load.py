@@ -130,7 +130,7 @@ def load_config(
             )
         path = found
     source = os.fspath(path)
-    return _load(Path(source).absolute(), source, environ, overrides, parse_cache)
+    return _load(Path(os.path.abspath(source)), source, environ, overrides, parse_cache)
 
 
 def reload_config(config: RuntimeConfig) -> RuntimeConfig:

@@ -69,6 +69,8 @@ def _locate(text: str) -> dict[Path, int]:
             parts = _dotted(line[2 : line.find("]]")])
             if parts is not None:
                 base = tuple(parts)
+                for end in range(1, len(parts)):
+                    lines.setdefault(base[:end], number)
                 index = counts.get(base, 0)
                 counts[base] = index + 1
                 table = (*base, index)
@@ -79,7 +81,8 @@ def _locate(text: str) -> dict[Path, int]:
             parts = _dotted(line[1 : line.find("]")])
             if parts is not None:
                 table = tuple(parts)
-                lines.setdefault(table, number)
+                for end in range(1, len(parts) + 1):  # [env.staging] also places "env"
+                    lines.setdefault(table[:end], number)
             continue
         key, equals, value = line.partition("=")
         parts = _dotted(key) if equals else None
@@ -120,7 +123,7 @@ def parse_toml(text: str) -> MarkedMap:
     except tomllib.TOMLDecodeError as exc:
         message = str(exc)
         found = _LINE_AND_COLUMN.search(message)
-        line = int(found.group(1)) if found else 1
+        line = int(found.group(1)) if found else (text.count("\n") + 1 if "end of document" in message else 1)
         raise TomlError(line, f"invalid TOML: {_LINE_AND_COLUMN.sub('', message)}") from None
     marked: MarkedMap = _mark(document, (), _locate(text), 1)
     return marked

@@ -87,7 +87,12 @@ def read_secrets(folder: Path, env: str | None, environ: Mapping[str, str], disp
     include_process = environ.get("CLOUDFLARE_INCLUDE_PROCESS_ENV", "").strip().lower() == "true"
     if not found and not include_process:
         return FileSecrets(source=_display(display_base, DEV_VARS_FILE))
-    return _from_files(found, expand=True, base=dict(environ) if include_process else {})
+    secrets = _from_files(found, expand=True, base=dict(environ) if include_process else {})
+    if include_process:  # as wrangler does: the whole environment becomes secrets, the files on top
+        values = {**environ, **secrets}
+        files = {name: secrets.files.get(name, "the process environment") for name in values}
+        return FileSecrets(values, secrets.lines, secrets.source or "the process environment", files)
+    return secrets
 
 
 def read_dev_vars(path: Path, display: str) -> FileSecrets:

@@ -130,12 +130,14 @@ class Response(StarletteResponse):
         data, stream, implied = coerce_body(body)
         pairs = header_pairs(headers)
         if any(name.lower() == "content-type" for name, _ in pairs):
-            media_type = None
-        elif media_type is None:
-            media_type = implied
+            media_type = implied = None
         self.status_text = status_text
         code = status if status is not None else status_code
+        # A type the body implies is sent exactly as Workers sends it (Starlette would add a charset to
+        # text/*); one given as Starlette's media_type is Starlette's to complete.
         super().__init__(data, 200 if code is None else _check_status(code), None, media_type, background)
+        if media_type is None and implied is not None:
+            self.raw_headers.append((b"content-type", implied.encode("latin-1")))
         if stream is not None:
             self._stream = stream
             self.raw_headers = [(name, value) for name, value in self.raw_headers if name != b"content-length"]

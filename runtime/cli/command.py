@@ -16,7 +16,7 @@ from typing import Any
 
 from ..config import SETTINGS, RuntimeConfig, load_config
 from ..errors import WorkerhostError
-from .parser import CommandParser, version
+from .parser import CommandParser, VersionAction
 
 __all__ = ["SUBCOMMAND_MODULES", "build_parser", "main"]
 
@@ -82,7 +82,7 @@ def _say_before_start(config: RuntimeConfig) -> None:
 def build_parser(groups: bool = True) -> argparse.ArgumentParser:
     """The argument parser with every subcommand group registered (only ``dev`` if ``groups`` is False)."""
     parser = CommandParser(prog="workerhost", description="A local runtime for Python Worker scripts.")
-    parser.add_argument("--version", action="version", version=f"workerhost {version()}")
+    parser.add_argument("--version", action=VersionAction)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_dev(subparsers)
     if groups:

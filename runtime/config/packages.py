@@ -27,14 +27,16 @@ def _normalized(name: str) -> str:
 
 def missing_packages(pyproject: Path) -> list[str]:
     """The requirements of ``pyproject``'s ``[project] dependencies`` not installed here (as written)."""
-    from importlib.metadata import PackageNotFoundError, distribution
-
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return []
     project = data.get("project")
     requirements = project.get("dependencies") if isinstance(project, dict) else None
+    if not requirements:
+        return []
+    from importlib.metadata import PackageNotFoundError, distribution  # slow to import: only when needed
+
     missing = []
     for requirement in requirements if isinstance(requirements, list) else []:
         match = _NAME.match(requirement) if isinstance(requirement, str) else None

@@ -82,7 +82,8 @@ class VersionAction(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the version and exit")
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: Any, values: Any, option: str | None = None) -> None:
-        parser.exit(message=f"workerhost {version()}\n")
+        print(f"workerhost {version()}")  # on stdout, as argparse's own version action prints it
+        parser.exit()
 
 
 def version() -> str:

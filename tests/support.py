@@ -164,3 +164,38 @@ async def app_client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
+
+
+PROJECTS = Path(__file__).resolve().parent / "projects"
+
+
+class ProjectServer(DevServer):
+    """``workerhost dev`` run in a project's folder as a user runs it: no flags, a free port and a data
+    directory given through the environment (``WORKERHOST_PORT``, ``WORKERHOST_PERSIST_TO``)."""
+
+    def __init__(self, folder: Path, persist_to: Path, env: dict[str, str] | None = None) -> None:
+        super().__init__(folder / "wrangler.jsonc", persist_to)  # the config's folder is where it runs
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("WORKERHOST_")}
+        self.env = {
+            **clean,
+            "PYTHONPATH": str(ROOT),
+            "PYTHONUNBUFFERED": "1",
+            "PYTHONDONTWRITEBYTECODE": "1",  # Django imports its urls lazily: no __pycache__ in the repo
+            "WORKERHOST_PORT": str(self.port),
+            "WORKERHOST_PERSIST_TO": str(persist_to),
+            **(env or {}),
+        }
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "runtime", "dev"]
+
+
+@contextlib.contextmanager
+def project_server(shape: str, persist_to: Path, env: dict[str, str] | None = None) -> Iterator[ProjectServer]:
+    """``workerhost dev`` in ``tests/projects/<shape>``, stopped afterwards."""
+    persist_to.mkdir(parents=True, exist_ok=True)
+    server = ProjectServer(PROJECTS / shape, persist_to, env).start()
+    try:
+        yield server
+    finally:
+        server.stop()

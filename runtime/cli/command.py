@@ -14,8 +14,9 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from ..config import SETTINGS, load_config
+from ..config import SETTINGS, RuntimeConfig, load_config
 from ..errors import WorkerhostError
+from .parser import CommandParser, VersionAction
 
 __all__ = ["SUBCOMMAND_MODULES", "build_parser", "main"]
 
@@ -36,8 +37,9 @@ def _registrars() -> Iterator[Callable[[Any], None]]:
 def _add_dev(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "dev",
-        help="serve the workers in kv.yaml, hot-reloading on changes",
-        description="Serve every worker in kv.yaml on http://127.0.0.1:8787, reloading when files change.",
+        help="serve the workers of kv.yaml or a wrangler config, hot-reloading on changes",
+        description="Serve every worker of the config (kv.yaml, wrangler.jsonc, wrangler.json or wrangler.toml) "
+        "on http://127.0.0.1:8787, reloading when files change.",
     )
     for setting in SETTINGS:
         default = "" if setting.default is None else f"; default {setting.default}"
@@ -57,13 +59,30 @@ def _dev(args: argparse.Namespace) -> int:
     overrides = {setting.name: getattr(args, setting.name) for setting in SETTINGS}
     # Parsed kv.yaml documents are kept, so an unchanged file starts without importing PyYAML.
     config = load_config(overrides=overrides, parse_cache=ParseCache(parse_cache_dir()))
+    _say_before_start(config)
     serve(config)
     return 0
 
 
+def _say_before_start(config: RuntimeConfig) -> None:
+    # Said before the workers load: a missing package would otherwise surface only as an ImportError.
+    from ..config.packages import install_command, missing_packages
+
+    for warning in config.warnings:
+        print(f"workerhost: warning: {warning}", file=sys.stderr)
+    missing = missing_packages(config.path.parent / "pyproject.toml")
+    if missing:
+        print(
+            f"workerhost: warning: pyproject.toml lists packages this Python lacks: {', '.join(missing)}; "
+            f"install them with:\n  {install_command(missing)}",
+            file=sys.stderr,
+        )
+
+
 def build_parser(groups: bool = True) -> argparse.ArgumentParser:
     """The argument parser with every subcommand group registered (only ``dev`` if ``groups`` is False)."""
-    parser = argparse.ArgumentParser(prog="workerhost", description="A local runtime for Python Worker scripts.")
+    parser = CommandParser(prog="workerhost", description="A local runtime for Python Worker scripts.")
+    parser.add_argument("--version", action=VersionAction)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_dev(subparsers)
     if groups:

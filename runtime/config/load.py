@@ -1,11 +1,15 @@
-"""The host's configuration: kv.yaml, .dev.vars, environment variables and CLI flags, validated eagerly.
+"""The host's configuration: kv.yaml or a wrangler config, secret files, environment variables and CLI
+flags, validated eagerly.
 
 ``load_config`` reads everything and checks it all before anything starts, so a typo is reported
 at once with the file, the line and the key path, e.g.
 ``kv.yaml:12: workers[0].kv_namespaces[1].binding must be a string, got 3``. It imports no handler
 code: loading scripts is ``runtime.handlers.loader``'s job.
 
-Precedence for each setting: CLI flag, then environment variable, then kv.yaml, then default.
+The config file is ``--config``, else ``$WORKERHOST_CONFIG``, else the first of kv.yaml,
+wrangler.jsonc, wrangler.json and wrangler.toml found in the working directory or the nearest parent
+that has one, as wrangler looks (``discovery.py``). Precedence for each setting: CLI flag, then
+environment variable, then the config file, then default.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from bindings.digits import whole_number
 from bindings.storage.sqlite.location import MAX_PAGES
 
 from ..errors import ConfigError
+from .discovery import CONFIG_FILES, find_config
+from .dotenv import FileSecrets, read_secrets, secret_files
 from .model import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_CONFIG_FILE,
@@ -38,12 +44,13 @@ from .model import (
     RuntimeConfig,
     WorkerConfig,
 )
-from .schema import read_document
-from .secrets import DEV_VARS_FILE, Secrets, read_dev_vars
+from .schema import Document, read_document
 from .storage import storage_location, sweep_interval
+from .wrangler import read_wrangler
 from .yamlcache import ParseCache
 
 __all__ = ["SETTINGS", "Setting", "load_config", "reload_config", "resolve_setting", "setting_given"]
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -57,7 +64,17 @@ class Setting:
 
 
 SETTINGS = (
-    Setting("config", "--config", "WORKERHOST_CONFIG", DEFAULT_CONFIG_FILE, "the config file"),
+    Setting(
+        "config",
+        "--config",
+        "WORKERHOST_CONFIG",
+        None,
+        f"the config file (default: {DEFAULT_CONFIG_FILE}, wrangler.jsonc, wrangler.json or wrangler.toml, "
+        "in this folder or the nearest parent that has one)",
+    ),
+    Setting(
+        "env", "--env", "WORKERHOST_ENV", None, "the wrangler environment to use ([env.NAME] and its secret files)"
+    ),
     Setting("host", "--host", "WORKERHOST_HOST", DEFAULT_HOST, "the address to listen on"),
     Setting("port", "--port", "WORKERHOST_PORT", DEFAULT_PORT, "the port to listen on (0 picks a free one)"),
     Setting(
@@ -115,14 +132,15 @@ def load_config(
     overrides: Mapping[str, Any] | None = None,
     parse_cache: ParseCache | None = None,
 ) -> RuntimeConfig:
-    """Read and validate kv.yaml (plus ``.dev.vars`` beside it, and the environment).
+    """Read and validate the config file (plus the secret files beside it, and the environment).
 
     Args:
-        path: the config file; by default ``overrides["config"]``, then ``$WORKERHOST_CONFIG``, then ``kv.yaml``.
+        path: the config file; by default ``overrides["config"]``, then ``$WORKERHOST_CONFIG``, then the
+            one found in the working directory or its parents (``find_config``).
         environ: the environment to read ``WORKERHOST_*`` settings and API tokens from (default ``os.environ``).
         overrides: CLI flags by setting name (``host``, ``port``, ``persist_to``, ``processes``, ``no_reload``,
-            ``max_db_pages``, ``import_timeout``, ``header_timeout``, ``idle_timeout``, ``config``); a value of
-            None means the flag was not given.
+            ``max_db_pages``, ``import_timeout``, ``header_timeout``, ``idle_timeout``, ``config``, ``env``); a
+            value of None means the flag was not given.
         parse_cache: where parsed kv.yaml documents are kept (``workerhost dev`` passes one, so an
             unchanged file loads without PyYAML); reloads of the returned config use it too.
 
@@ -132,14 +150,28 @@ def load_config(
     environ = os.environ if environ is None else environ
     overrides = {key: value for key, value in (overrides or {}).items() if value is not None}
     if path is None:
-        path = resolve_setting("config", overrides, environ)
+        path = setting_given("config", overrides, environ) or None
+    if path is None:
+        found = find_config(Path.cwd())
+        if found is None:
+            raise ConfigError(
+                f"no config file found: looked for {', '.join(CONFIG_FILES)} in {Path.cwd()} and its parents; "
+                "pass --config or set WORKERHOST_CONFIG"
+            )
+        path = found
     source = os.fspath(path)
-    return _load(Path(source).absolute(), source, environ, overrides, parse_cache)
+    return _load(Path(os.path.abspath(source)), source, environ, overrides, parse_cache)
 
 
 def reload_config(config: RuntimeConfig) -> RuntimeConfig:
-    """Read kv.yaml and .dev.vars again, with the environment and CLI flags ``config`` was loaded with."""
+    """Read the config and secret files again, with the environment and CLI flags ``config`` was loaded with."""
     return _load(config.path, config.source, config.environ, config.overrides, config.parse_cache)
+
+
+def _read_config(text: str, source: str, path: Path, env: str | None, cache: ParseCache | None) -> Document:
+    if path.name.startswith("wrangler.") or path.suffix in (".toml", ".json", ".jsonc"):
+        return read_wrangler(text, source, path.parent, env)
+    return read_document(text, source, path.parent, cache)
 
 
 def _load(
@@ -152,10 +184,14 @@ def _load(
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{source}: cannot be read: {exc}") from None
 
-    document = read_document(text, source, path.parent, cache)
-    secrets = read_dev_vars(path.parent / DEV_VARS_FILE, _sibling_display(source, DEV_VARS_FILE))
+    env = setting_given("env", overrides, environ) or None
+    document = _read_config(text, source, path, env, cache)
+    secrets = read_secrets(path.parent, env, environ, source)
     workers = _apply_secrets(document.workers, secrets, source)
     persist_to = _persist_to(document.persist_to, path.parent, overrides, environ)
+    host = setting_given("host", overrides, environ) or document.dev_host or _SETTINGS["host"].default
+    port = setting_given("port", overrides, environ)
+    port = port if port is not None else (document.dev_port if document.dev_port is not None else DEFAULT_PORT)
     return RuntimeConfig(
         path=path,
         source=source,
@@ -165,8 +201,8 @@ def _load(
         workers=workers,
         api=_api(document.tokens_env, document.read_tokens_env, environ),
         secrets=secrets,
-        host=str(resolve_setting("host", overrides, environ)),
-        port=_port(resolve_setting("port", overrides, environ)),
+        host=str(host),
+        port=_port(port),
         processes=_processes(resolve_setting("processes", overrides, environ)),
         reload=not _flag(resolve_setting("no_reload", overrides, environ), _SETTINGS["no_reload"].env),
         import_timeout=_seconds("import_timeout", overrides, environ),
@@ -179,6 +215,9 @@ def _load(
         environ=environ,
         overrides=MappingProxyType(dict(overrides)),
         parse_cache=cache,
+        env=env,
+        warnings=document.warnings,
+        secret_files=secret_files(path.parent, env),
     )
 
 
@@ -269,19 +308,17 @@ def _tokens(text: str) -> frozenset[str]:
     return frozenset(token.strip() for token in text.split(",") if token.strip())
 
 
-def _sibling_display(source: str, name: str) -> str:
-    parent = os.path.dirname(source)
-    return os.path.join(parent, name) if parent else name
-
-
-def _apply_secrets(workers: tuple[WorkerConfig, ...], secrets: Secrets, source: str) -> tuple[WorkerConfig, ...]:
-    # A secret may override a var of the same name (as wrangler's .dev.vars does) but not a KV binding.
+def _apply_secrets(workers: tuple[WorkerConfig, ...], secrets: FileSecrets, source: str) -> tuple[WorkerConfig, ...]:
+    # A secret may override a var of the same name (as wrangler's .dev.vars does) but not a binding.
     for worker in workers:
-        for binding in worker.kv_namespaces:
-            if binding.binding in secrets:
+        taken = [(binding.binding, "KV binding", binding.line) for binding in worker.kv_namespaces]
+        if worker.assets is not None and worker.assets.binding is not None:
+            taken.append((worker.assets.binding, "assets binding", worker.assets.line))
+        taken += [(missing.name, f"{missing.kind} binding", missing.line) for missing in worker.unavailable]
+        for name, kind, line in taken:
+            if name in secrets:
                 raise ConfigError(
-                    f"{secrets.source}:{secrets.lines[binding.binding]}: {binding.binding} is also the KV binding "
-                    f'of worker "{worker.name}" ({source}:{binding.line}); expected secret names that differ '
-                    "from binding names"
+                    f"{secrets.where(name)}: {name} is also the {kind} of worker "
+                    f'"{worker.name}" ({source}:{line}); expected secret names that differ from binding names'
                 )
     return workers

@@ -1,7 +1,7 @@
 """What a loaded config holds: frozen dataclasses for the host, its workers, namespaces and API tokens.
 
-``load_config`` (``runtime.config.load``) builds them from kv.yaml, the environment and CLI flags;
-nothing here reads a file.
+``load_config`` (``runtime.config.load``) builds them from kv.yaml or a wrangler config, the secret
+files, the environment and CLI flags; nothing here reads a file.
 """
 
 from __future__ import annotations
@@ -20,10 +20,14 @@ __all__ = [
     "DEFAULT_ACCOUNT_ID",
     "DEFAULT_CONFIG_FILE",
     "DEFAULT_PERSIST_TO",
+    "HTML_HANDLING",
+    "NOT_FOUND_HANDLING",
     "ApiConfig",
+    "AssetsConfig",
     "KVBindingConfig",
     "KVNamespaceConfig",
     "RuntimeConfig",
+    "UnavailableBinding",
     "WorkerConfig",
 ]
 
@@ -47,6 +51,9 @@ DEFAULT_HEADER_TIMEOUT = 20.0
 # Seconds a kept-alive connection may wait for its next request: uvicorn's, Apache's and Node's default.
 DEFAULT_IDLE_TIMEOUT = 5.0
 
+# https://developers.cloudflare.com/workers/static-assets/routing/ (the first of each is the default)
+HTML_HANDLING = ("auto-trailing-slash", "force-trailing-slash", "drop-trailing-slash", "none")
+NOT_FOUND_HANDLING = ("none", "single-page-application", "404-page")
 
 
 @dataclass(frozen=True)
@@ -60,27 +67,60 @@ class KVNamespaceConfig:
 
 @dataclass(frozen=True)
 class KVBindingConfig:
-    """``env.<binding>`` of a worker: the declared namespace it names (by title or id)."""
+    """``env.<binding>`` of a worker: the declared namespace it names (by title or id).
+
+    A wrangler binding names its namespace by ``id`` and ``preview_id`` (any strings); ``workerhost dev``
+    binds ``preview_id``'s namespace when there is one, else ``id``'s, as ``wrangler dev`` does, and
+    ``by_id``/``by_preview_id`` let ``workerhost kv --preview`` choose as ``wrangler kv`` does.
+    """
 
     binding: str
-    namespace: str  # as written in kv.yaml
+    namespace: str  # as written in the config
     title: str  # of the declared namespace it refers to
     namespace_id: str | None  # the declared id, if the declaration gives one
+    line: int = 0
+    by_id: KVNamespaceConfig | None = None
+    by_preview_id: KVNamespaceConfig | None = None
+
+
+@dataclass(frozen=True)
+class AssetsConfig:
+    """A worker's static assets, served before the worker as Cloudflare serves them."""
+
+    directory: Path  # absolute
+    directory_display: str  # as written in the config
+    binding: str | None = None  # env.ASSETS, to fetch assets from the worker
+    run_worker_first: bool | tuple[str, ...] = False  # or route patterns, "!" excluding
+    html_handling: str = HTML_HANDLING[0]
+    not_found_handling: str = NOT_FOUND_HANDLING[0]
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class UnavailableBinding:
+    """A binding the config declares that workerhost does not emulate (D1, R2, Durable Objects, ...)."""
+
+    name: str
+    kind: str  # "D1 database", "R2 bucket", ...
     line: int = 0
 
 
 @dataclass(frozen=True)
 class WorkerConfig:
-    """One worker: a handler script with its routes, bindings, vars and cron triggers."""
+    """One worker: a handler script (or only assets) with its routes, bindings, vars and cron triggers."""
 
     name: str
-    script: Path  # absolute
-    script_display: str  # as written in kv.yaml, for messages
+    script: Path | None  # absolute; None for a worker of static assets only
+    script_display: str  # as written in the config, for messages
     routes: tuple[str, ...]
     kv_namespaces: tuple[KVBindingConfig, ...] = ()
     vars: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     crons: tuple[str, ...] = ()
     line: int = 0
+    assets: AssetsConfig | None = None
+    unavailable: tuple[UnavailableBinding, ...] = ()
+    compatibility_date: str | None = None
+    compatibility_flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,8 +142,8 @@ class ApiConfig:
 class RuntimeConfig:
     """Everything the host needs, resolved and validated. Build it with ``load_config``."""
 
-    path: Path  # absolute path of kv.yaml
-    source: str  # kv.yaml as the user named it, for messages
+    path: Path  # absolute path of the config file (kv.yaml, wrangler.jsonc, wrangler.json or wrangler.toml)
+    source: str  # the config file as the user named it (or as it was found), for messages
     account_id: str = DEFAULT_ACCOUNT_ID
     persist_to: Path = Path(DEFAULT_PERSIST_TO)
     kv_namespaces: tuple[KVNamespaceConfig, ...] = ()
@@ -124,6 +164,9 @@ class RuntimeConfig:
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False, compare=False)
     overrides: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     parse_cache: ParseCache | None = field(default=None, repr=False, compare=False)  # reused by reloads
+    env: str | None = None  # the wrangler environment chosen with --env
+    warnings: tuple[str, ...] = ()  # said once at start: keys not understood, bindings not emulated
+    secret_files: tuple[Path, ...] = ()  # every file secrets may come from, existing or not (watched)
 
     @property
     def hidden_values(self) -> tuple[str, ...]:
@@ -132,8 +175,13 @@ class RuntimeConfig:
 
     @property
     def dev_vars_path(self) -> Path:
-        """Where secrets are read from: ``.dev.vars`` beside kv.yaml."""
+        """The usual place of secrets: ``.dev.vars`` beside the config file."""
         return self.path.parent / DEV_VARS_FILE
+
+    @property
+    def watched_files(self) -> frozenset[Path]:
+        """The config file and every file secrets may come from: a change to any of them reloads."""
+        return frozenset({self.path, self.dev_vars_path, *self.secret_files})
 
     def worker(self, name: str) -> WorkerConfig:
         """The worker called ``name``; KeyError if there is none."""

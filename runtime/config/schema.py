@@ -18,7 +18,7 @@ from bindings.catalog import MAX_TITLE_LENGTH, is_namespace_id
 
 from ..errors import ConfigError
 from .cron import parse_cron
-from .model import KVBindingConfig, KVNamespaceConfig, WorkerConfig
+from .model import HTML_HANDLING, NOT_FOUND_HANDLING, AssetsConfig, KVBindingConfig, KVNamespaceConfig, WorkerConfig
 from .routes import RESERVED_PREFIXES, RoutePattern, parse_route
 from .yamlcache import ParseCache
 from .yamlmarks import MarkedList, MarkedMap, YamlError, parse_yaml
@@ -27,7 +27,8 @@ __all__ = ["Document", "read_document"]
 
 _TOP_KEYS = ("account_id", "persist_to", "kv_namespaces", "workers", "api")
 _NAMESPACE_KEYS = ("title", "id")
-_WORKER_KEYS = ("name", "script", "routes", "kv_namespaces", "vars", "triggers")
+_WORKER_KEYS = ("name", "script", "routes", "kv_namespaces", "vars", "triggers", "assets")
+_ASSETS_KEYS = ("directory", "binding", "run_worker_first", "html_handling", "not_found_handling")
 _BINDING_KEYS = ("binding", "namespace")
 _TRIGGER_KEYS = ("crons",)
 _API_KEYS = ("tokens_env", "read_tokens_env")
@@ -49,6 +50,9 @@ class Document:
     workers: tuple[WorkerConfig, ...]
     tokens_env: str | None
     read_tokens_env: str | None
+    warnings: tuple[str, ...] = ()
+    dev_host: str | None = None  # a wrangler config's dev.ip
+    dev_port: int | None = None  # a wrangler config's dev.port
 
 
 def read_document(text: str, source: str, base: Path, cache: ParseCache | None = None) -> Document:
@@ -229,18 +233,95 @@ class _Reader:
         name = self.string(name_value, name_line, f"{path}.name", "a string of letters, digits, - and _")
         if not _WORKER_NAME.fullmatch(name):
             self.fail(name_line, f"{path}.name must be letters, digits, - and _, got {name!r}")
-        script_display, script = self.script(entry, path)
+        assets = self.assets(entry, path) if "assets" in entry else None
+        script_display, script = (
+            ("", None) if assets is not None and "script" not in entry else self.script(entry, path)
+        )
         bindings = self.bindings(entry, path, namespaces)
+        variables = self.vars(entry, path, bindings)
+        if assets is not None and assets.binding is not None:
+            self.check_unique_binding(assets.binding, assets.line, f"{path}.assets.binding", bindings, variables)
         return WorkerConfig(
             name=name,
             script=script,
             script_display=script_display,
             routes=self.routes(entry, path),
             kv_namespaces=bindings,
-            vars=self.vars(entry, path, bindings),
+            vars=variables,
             crons=self.crons(entry, path),
             line=line,
+            assets=assets,
         )
+
+    def check_unique_binding(
+        self, name: str, line: int, where: str, bindings: tuple[KVBindingConfig, ...], variables: Any
+    ) -> None:
+        for binding in bindings:
+            if binding.binding == name:
+                self.fail(
+                    line, f'{where} "{name}" is also the KV binding at line {binding.line}; expected unique names'
+                )
+        if name in variables:
+            self.fail(line, f'{where} "{name}" is also the name of a var; expected unique names')
+
+    def assets(self, entry: MarkedMap, path: str) -> AssetsConfig:
+        """``assets: {directory, binding?, run_worker_first?, html_handling?, not_found_handling?}``."""
+        line = self.line_of(entry, "assets")
+        where = f"{path}.assets" if path else "assets"
+        block = self.mapping(entry["assets"], line, where, _ASSETS_KEYS)
+        what = "the folder of static files to serve, relative to the config file"
+        value, directory_line = self.required(block, "directory", where, what)
+        display = self.string(value, directory_line, f"{where}.directory", what)
+        directory = (self.base / display).absolute()
+        if not directory.is_dir():
+            self.fail(
+                directory_line,
+                f'{where}.directory "{display}" is not a folder (looked for {directory}); expected {what}',
+            )
+        binding = None
+        if "binding" in block:
+            binding_line = self.line_of(block, "binding")
+            binding = self.string(block["binding"], binding_line, f"{where}.binding", "a variable name like ASSETS")
+            if not _IDENTIFIER.fullmatch(binding):
+                self.fail(
+                    binding_line, f"{where}.binding must be a variable name (letters, digits and _), got {binding!r}"
+                )
+        return AssetsConfig(
+            directory=directory,
+            directory_display=display,
+            binding=binding,
+            run_worker_first=self.run_worker_first(block, where),
+            html_handling=self.choice(block, "html_handling", where, HTML_HANDLING),
+            not_found_handling=self.choice(block, "not_found_handling", where, NOT_FOUND_HANDLING),
+            line=line,
+        )
+
+    def run_worker_first(self, block: MarkedMap, where: str) -> bool | tuple[str, ...]:
+        if "run_worker_first" not in block:
+            return False
+        value, line = block["run_worker_first"], self.line_of(block, "run_worker_first")
+        if isinstance(value, bool):
+            return value
+        expected = 'true, false, or a list of route patterns like "/api/*" (a leading ! excludes)'
+        if not isinstance(value, MarkedList):
+            self.fail(line, f"{where}.run_worker_first must be {expected}, got {_describe(value)}")
+        patterns: list[str] = []
+        for index, (item, item_line) in enumerate(zip(value, value.item_lines, strict=True)):
+            text = self.string(item, item_line, f"{where}.run_worker_first[{index}]", expected)
+            if not text.removeprefix("!").startswith("/"):
+                self.fail(item_line, f'{where}.run_worker_first[{index}] "{text}" must start with / (or !/)')
+            patterns.append(text)
+        return tuple(patterns)
+
+    def choice(self, block: MarkedMap, key: str, where: str, allowed: Sequence[str]) -> str:
+        if key not in block:
+            return allowed[0]
+        value, line = block[key], self.line_of(block, key)
+        if value not in allowed:
+            close = difflib.get_close_matches(str(value), allowed, n=1)
+            hint = f' (did you mean "{close[0]}"?)' if close else ""
+            self.fail(line, f"{where}.{key} must be one of {_quoted(allowed)}, got {_describe(value)}{hint}")
+        return str(value)
 
     def script(self, entry: MarkedMap, path: str) -> tuple[str, Path]:
         what = "the path of the handler script, relative to kv.yaml"
@@ -354,18 +435,19 @@ class _Reader:
             return MappingProxyType({})
         if not isinstance(values, MarkedMap):
             self.fail(
-                self.line_of(entry, "vars"), f"{path}.vars must be a mapping of NAME: value, got {_describe(values)}"
+                self.line_of(entry, "vars"),
+                f"{_join(path, 'vars')} must be a mapping of NAME: value, got {_describe(values)}",
             )
         result: dict[str, Any] = {}
         for key, value in values.items():
             line = values.key_lines[key]
             if not isinstance(key, str) or not key:
-                self.fail(line, f"{path}.vars keys must be variable names, got {_describe(key)}")
+                self.fail(line, f"{_join(path, 'vars')} keys must be variable names, got {_describe(key)}")
             for binding in bindings:
                 if binding.binding == key:
                     self.fail(
                         line,
-                        f"{path}.vars.{key} has the name of the KV binding at line {binding.line}; "
+                        f"{_join(path, 'vars')}.{key} has the name of the KV binding at line {binding.line}; "
                         "expected var names that differ from binding names",
                     )
             result[key] = _plain(value)
@@ -373,17 +455,17 @@ class _Reader:
 
     def crons(self, entry: MarkedMap, path: str) -> tuple[str, ...]:
         triggers = self.mapping(
-            entry.get("triggers"), self.line_of(entry, "triggers"), f"{path}.triggers", _TRIGGER_KEYS
+            entry.get("triggers"), self.line_of(entry, "triggers"), f"{_join(path, 'triggers')}", _TRIGGER_KEYS
         )
         items = self.sequence(
             triggers.get("crons"),
             self.line_of(triggers, "crons"),
-            f"{path}.triggers.crons",
+            f"{_join(path, 'triggers')}.crons",
             'cron expressions like "*/5 * * * *"',
         )
         crons: list[str] = []
         for index, (value, line) in enumerate(zip(items, items.item_lines, strict=True)):
-            where = f"{path}.triggers.crons[{index}]"
+            where = f"{_join(path, 'triggers')}.crons[{index}]"
             text = self.string(value, line, where, 'a cron expression like "*/5 * * * *"')
             try:
                 parse_cron(text)
@@ -391,6 +473,10 @@ class _Reader:
                 self.fail(line, f'{where} "{text}" is not a cron expression: {exc}')
             crons.append(text)
         return tuple(crons)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
 
 
 def _plain(value: Any) -> Any:

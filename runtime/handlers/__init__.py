@@ -2,7 +2,9 @@
 
     loader.py       imports a script by path, fresh each time, and finds its fetch/scheduled entrypoints
     importer.py     runs those imports off the event loop, one at a time, within a time limit
-    workers.py      the ``workers`` module scripts import: Response, Request, WorkerEntrypoint
+    workers/        the ``workers`` module scripts import: Response, Request, fetch, asgi, wsgi, ...
+    imports.py      ``workers`` and ``asgi`` under Cloudflare's names; Pyodide-only imports refused with a hint
+    unavailable.py  the stand-in for a binding that is not emulated (D1, R2, ...)
     requesturl.py   ``request.url`` built from the ASGI scope without re-parsing it
     env.py          ``env``: KV bindings, vars and secrets with attribute and item access
     ctx.py          ``ctx`` (``wait_until``) and the cron ``controller``

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import sys
 import threading
 from collections import deque
@@ -97,7 +98,10 @@ class _Load(Generic[T]):
     """One call on a thread of its own; whoever takes ``_token`` first settles it: the thread or ``abandon``."""
 
     def __init__(self, call: Callable[[], T], loop: asyncio.AbstractEventLoop) -> None:
-        self._call = call
+        # In the caller's context, as asyncio.to_thread runs a call: what the host marks for the load
+        # (the worker whose ``from workers import env`` this is) is seen on the thread too.
+        context = contextvars.copy_context()
+        self._call: Callable[[], T] = lambda: context.run(call)
         self._loop = loop
         self.started: asyncio.Future[None] = loop.create_future()
         self.finished: asyncio.Future[T] = loop.create_future()

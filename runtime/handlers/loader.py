@@ -14,7 +14,8 @@ answers only on the thread that is loading, for that load's folder.
 
 The three handler shapes, tried in this order:
 
-1. ``class Default(WorkerEntrypoint)`` with ``async def fetch(self, request)`` (Cloudflare Python Workers);
+1. ``class Default(WorkerEntrypoint)`` with ``async def fetch(self, request)`` (Cloudflare Python Workers;
+   ``async def fetch(self)`` too, as Cloudflare accepts it);
 2. module-level ``async def fetch(request, env, ctx)``;
 3. legacy ``async def on_fetch(request, env)`` (``ctx`` is passed too if it takes a third argument).
 
@@ -38,7 +39,7 @@ from types import ModuleType
 from typing import Any
 
 from ..errors import HANDLER_FAILURES, HandlerLoadError
-from . import workers
+from .imports import install_import_names
 from .tracebacks import format_user_traceback
 from .workers import Request as WorkersRequest, WorkerEntrypoint
 
@@ -169,7 +170,7 @@ def _sibling_imports(folder: Path) -> Iterator[None]:
             del sys.modules[name]
     if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)  # once: inserting at the front never makes another thread skip one
-    sys.modules["workers"] = workers  # Cloudflare's module name; ours stands in for it
+    install_import_names()  # Cloudflare's `workers` and `asgi` are ours; Pyodide's `js` is refused with a hint
     with _FINDER.loading(folder):
         yield
 
@@ -261,8 +262,16 @@ def _entrypoint_handlers(module: ModuleType, cls: type[WorkerEntrypoint], displa
         raise HandlerLoadError(f'{display}: class Default(WorkerEntrypoint) has no "async def fetch(self, request)"')
     _require_async(method, display, "async def fetch(self, request)")
 
-    async def fetch(request: Any, env: Any, ctx: Any) -> Any:
-        return await cls(ctx, env).fetch(WorkersRequest(request))  # type: ignore[attr-defined]
+    takes = _positional_count(method) - 1  # without self
+    if takes == 0:  # `async def fetch(self)`, as in Cloudflare's cron example
+
+        async def fetch(request: Any, env: Any, ctx: Any) -> Any:
+            return await cls(ctx, env).fetch()  # type: ignore[attr-defined]
+
+    else:
+
+        async def fetch(request: Any, env: Any, ctx: Any) -> Any:
+            return await cls(ctx, env).fetch(WorkersRequest(request))  # type: ignore[attr-defined]
 
     scheduled = None
     if getattr(cls, "scheduled", None) is not None:

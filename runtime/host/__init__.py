@@ -5,6 +5,7 @@ A request reads top to bottom:
     app.py          ``create_app``/``HostApp``: worker routes first, then the REST API, then the host's own routes
     router.py       the compiled route table of a version: path (and Host) -> worker
     versions.py     a version: every worker loaded from one config, with its env and KV bindings
+    assets.py       static assets, answered before the worker, and ``env.ASSETS``
     dispatch.py     calls the worker's handler, sends its response, logs one line
     state.py        ``Host``: the store, the clock and the current version; start, reload, stop
     reload.py       watches files and asks the host to reload

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from time import perf_counter
 from typing import Any
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Mount, Route
@@ -22,6 +23,7 @@ from bindings.storage.base import Store
 
 from ..config import RuntimeConfig
 from ..config.routes import RESERVED_PREFIXES
+from .assets import AssetServer
 from .devroutes import dev_routes, not_found
 from .dispatch import dispatch
 from .reload import ChangeSource
@@ -59,7 +61,8 @@ class HostApp(Starlette):
                 worker = version.router.match(path, scope)
                 if worker is not None:
                     scope["app"] = self
-                    await dispatch(worker, scope, receive, send, host.debug, host.request_log)
+                    if worker.assets is None or not await serve_asset(worker.assets, scope, receive, send, host):
+                        await dispatch(worker, scope, receive, send, host.debug, host.request_log)
                     return
             if self._api is not None and path.startswith(API_PREFIX + "/"):
                 api_scope = {**scope, "root_path": scope.get("root_path", "") + API_PREFIX}
@@ -83,6 +86,21 @@ class HostApp(Starlette):
             await app(scope, receive, send_and_note)
         finally:
             self.workerhost.request_log.log(scope["method"], scope["path"], status, started)
+
+
+async def serve_asset(server: AssetServer, scope: Scope, receive: Receive, send: Send, host: Host) -> bool:
+    """Answer from the worker's assets when they come first (README "Bring a Cloudflare project"); False if not."""
+    started = perf_counter()
+    raw = scope.get("raw_path")
+    raw_path = raw.decode("latin-1").partition("?")[0] if raw else quote(scope["path"])
+    headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+    query = scope.get("query_string", b"").decode("latin-1")
+    response = await server.before_worker(scope["method"], raw_path, query, headers)
+    if response is None:
+        return False
+    await response(scope, receive, send)
+    host.request_log.log(scope["method"], scope["path"], response.status_code, started)
+    return True
 
 
 def _reserved_prefixes(extra_routes: Sequence[BaseRoute]) -> tuple[str, ...]:

@@ -26,6 +26,8 @@ from starlette.routing import Route
 from ..api.auth import Authenticator
 from ..api.envelope import ApiError
 from ..config import ApiConfig
+from ..config.cron import parse_cron
+from ..config.model import AssetsConfig
 from ..config.secrets import Redactor
 from .pages import not_found_page, wants_html
 from .scheduler import MAX_SCHEDULED_TIME, check_scheduled_time, fire_scheduled, pick_scheduled, scheduled_cron
@@ -79,6 +81,7 @@ def status_payload(host: Host) -> dict[str, Any]:
         "version": None if version is None else version.number,
         "loaded_at": None if version is None else _iso(version.loaded_at),
         "config": str(host.config.path),
+        "env": host.config.env,
         "persist_to": str(host.config.persist_to),
         "reload": {
             "enabled": host.config.reload,
@@ -86,13 +89,13 @@ def status_payload(host: Host) -> dict[str, Any]:
             "error": None if failure is None else Redactor(host.config.hidden_values)(failure.message),
             "error_at": None if failure is None else _iso(failure.at),
         },
-        "workers": [] if version is None else [_worker_status(w) for w in version.workers.values()],
+        "workers": [] if version is None else [_worker_status(w, host.clock.now()) for w in version.workers.values()],
         "in_flight": 0 if version is None else version.in_flight,
         "pending_wait_until": 0 if version is None else version.pending,
     }
 
 
-def _worker_status(worker: LoadedWorker) -> dict[str, Any]:
+def _worker_status(worker: LoadedWorker, now: float) -> dict[str, Any]:
     config = worker.config
     bindings: list[dict[str, Any]] = [
         {"name": name, "type": "kv_namespace", "namespace_id": info.id, "title": info.title}
@@ -101,6 +104,12 @@ def _worker_status(worker: LoadedWorker) -> dict[str, Any]:
     secrets = worker.version.config.secrets
     bindings += [{"name": name, "type": "var"} for name in config.vars if name not in secrets]
     bindings += [{"name": name, "type": "secret"} for name in secrets]
+    if config.assets is not None and config.assets.binding is not None:
+        bindings.append({"name": config.assets.binding, "type": "assets", "directory": config.assets.directory_display})
+    bindings += [
+        {"name": missing.name, "type": missing.kind, "available": False, "note": "not available locally"}
+        for missing in config.unavailable
+    ]
     return {
         "name": worker.name,
         "script": config.script_display,
@@ -108,6 +117,19 @@ def _worker_status(worker: LoadedWorker) -> dict[str, Any]:
         "routes": list(config.routes),
         "bindings": bindings,
         "crons": list(config.crons),
+        "schedule": [{"cron": cron, "next_run": _iso(parse_cron(cron).next_after(now))} for cron in config.crons],
+        "assets": None if config.assets is None else _assets_status(config.assets),
+    }
+
+
+def _assets_status(assets: AssetsConfig) -> dict[str, Any]:
+    first = assets.run_worker_first
+    return {
+        "directory": assets.directory_display,
+        "binding": assets.binding,
+        "run_worker_first": list(first) if isinstance(first, tuple) else first,
+        "html_handling": assets.html_handling,
+        "not_found_handling": assets.not_found_handling,
     }
 
 

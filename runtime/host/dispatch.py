@@ -21,6 +21,7 @@ from ..errors import HANDLER_FAILURES
 from ..handlers.ctx import ExecutionContext, ScheduledController
 from ..handlers.tracebacks import format_user_traceback
 from ..handlers.workers import HandlerRequest, RequestBodyTooLargeError
+from ..handlers.workers.context import current
 from ..loglines import one_line
 from .accesslog import RequestLog
 from .pages import bad_return_message, bad_return_page, error_page, too_large_page, wants_html
@@ -29,6 +30,7 @@ from .versions import LoadedWorker
 __all__ = ["dispatch", "run_scheduled"]
 
 logger = logging.getLogger("workerhost")
+_CURRENT = current()  # which worker and request: what `from workers import env, wait_until` reads
 
 
 async def dispatch(
@@ -40,6 +42,7 @@ async def dispatch(
     ctx = ExecutionContext()
     version.enter()
     status = 500
+    token = _CURRENT.set((worker.scope, ctx))
     try:
         try:
             response = await worker.fetch(HandlerRequest(scope, receive, send), worker.env, ctx)
@@ -56,6 +59,7 @@ async def dispatch(
             status = 500
             await _send_failed(worker, exc, scope, receive, send, debug)
     finally:
+        _CURRENT.reset(token)
         version.leave(ctx, worker)
         log.log(scope["method"], scope["path"], status, started)
 
@@ -99,7 +103,9 @@ async def run_scheduled(worker: LoadedWorker, cron: str, scheduled_time_ms: floa
     version = worker.version
     ctx = ExecutionContext()
     version.enter()
+    token = _CURRENT.set((worker.scope, ctx))
     try:
         await worker.scheduled(ScheduledController(cron, scheduled_time_ms), worker.env, ctx)
     finally:
+        _CURRENT.reset(token)
         version.leave(ctx, worker)

@@ -1,9 +1,10 @@
 """Hot reload: watch the files a config depends on and ask the host to reload when one changes.
 
-Watched: kv.yaml, ``.dev.vars`` beside it, and every ``.py`` file in each handler script's folder
-(and its subfolders). Folders are watched one by one, not recursively, so a kv.yaml at the root of
-a big repo does not put a watch on every directory of ``.venv``. The debounce is short on purpose:
-we are measured on the time from a save to the new code serving.
+Watched: the config file, the secret files beside it (``.dev.vars``, ``.env`` and their variants),
+and every ``.py`` file in each handler script's folder (and its subfolders). Folders are watched one
+by one, not recursively, so a config at the root of a big repo does not put a watch on every
+directory of ``.venv``. The debounce is short on purpose: we are measured on the time from a save
+to the new code serving.
 
 The change source is pluggable: ``WatchfilesSource`` watches the disk, ``QueueSource`` lets tests
 announce changes by hand.
@@ -38,7 +39,7 @@ class WatchTargets:
     """What to watch: folders (each non-recursively) and the files in them that matter."""
 
     folders: frozenset[Path]
-    files: frozenset[Path]  # kv.yaml and .dev.vars
+    files: frozenset[Path]  # the config file and the secret files
     script_folders: frozenset[Path]  # folders whose .py files matter
 
     def relevant(self, path: str) -> bool:
@@ -50,11 +51,12 @@ class WatchTargets:
 
 def watch_targets(config: RuntimeConfig) -> WatchTargets:
     """The folders and files that ``config`` (and its scripts) depend on."""
-    files = frozenset({config.path, config.dev_vars_path})
+    files = config.watched_files
     script_folders: set[Path] = set()
     persist = config.persist_to
     for worker in config.workers:
-        script_folders.update(_folders_under(worker.script.parent, persist))
+        if worker.script is not None:
+            script_folders.update(_folders_under(worker.script.parent, persist))
     return WatchTargets(frozenset(script_folders | {config.path.parent}), files, frozenset(script_folders))
 
 

@@ -3,6 +3,7 @@
 The host serves exactly one current version, swapped by a single reference assignment on reload.
 Each version counts its in-flight requests and holds its ``wait_until`` tasks, so a replaced version
 can retire only after both have drained. KV bindings are rebuilt per version; the data is not touched.
+A worker's ``env`` also holds its assets binding and a stand-in for each binding that is not emulated.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable
+from types import ModuleType
 from typing import Any
 
 from bindings import KVNamespace
@@ -27,6 +29,9 @@ from ..handlers.env import Env
 from ..handlers.importer import load_off_loop
 from ..handlers.loader import Handlers, unload_module
 from ..handlers.tracebacks import format_user_traceback
+from ..handlers.unavailable import UnavailableBinding
+from ..handlers.workers.context import WorkerScope, scope_of_import
+from .assets import AssetsBinding, AssetServer
 from .router import Router
 
 __all__ = ["LoadedWorker", "Version", "build_version", "ensure_namespaces"]
@@ -49,6 +54,8 @@ class LoadedWorker:
         "redact",
         "namespaces",
         "sink",
+        "scope",
+        "assets",
     )
 
     def __init__(
@@ -59,6 +66,8 @@ class LoadedWorker:
         version: Version,
         namespaces: dict[str, NamespaceInfo],
         redact: Any,
+        scope: WorkerScope | None = None,
+        assets: AssetServer | None = None,
     ) -> None:
         self.config = config
         self.name = config.name
@@ -71,6 +80,8 @@ class LoadedWorker:
         self.namespaces = namespaces  # binding name -> namespace
         self.redact = redact
         self.sink = self.run_later  # bound once: every request hands it to its ctx
+        self.scope = scope or WorkerScope(env, config.name)  # what `from workers import env` reads
+        self.assets = assets  # served before the worker (runtime.host.assets)
 
     def run_later(self, awaitable: Awaitable[Any]) -> None:
         """Start ``wait_until`` work now (the response is out) and keep it until it is done."""
@@ -153,6 +164,7 @@ class Version:
             for task in list(self._pending):
                 task.cancel()
         for worker in self.workers.values():
+            await worker.scope.close()  # an ASGI app's lifespan shutdown, for one
             unload_module(worker.module)
 
 
@@ -185,10 +197,25 @@ async def _load_worker(
         info = namespaces[binding.namespace]
         bound[binding.binding] = info
         values[binding.binding] = KVNamespace(await store.namespace(info.id), clock, name=binding.binding)
+    assets = None
+    if config.assets is not None:
+        assets = AssetServer(
+            config.assets, has_worker=config.script is not None, compatibility_date=config.compatibility_date
+        )
+        if config.assets.binding is not None:
+            values[config.assets.binding] = AssetsBinding(assets)
+    for missing in config.unavailable:
+        values[missing.name] = UnavailableBinding(missing.name, missing.kind)
     env = Env(values, frozenset(secrets))
-    handlers = await load_off_loop(
-        config.script, config.script_display, f"{config.name}_v{version.number}", version.config.import_timeout
-    )
+    scope = WorkerScope(env, config.name)
+    if config.script is None:
+        handlers = _assets_only(config.name, AssetsBinding(assets)) if assets is not None else None
+        assert handlers is not None, "a worker without a script has assets (the config checks it)"
+    else:
+        with scope_of_import(scope):  # `from workers import env` at the top of the script gets this env
+            handlers = await load_off_loop(
+                config.script, config.script_display, f"{config.name}_v{version.number}", version.config.import_timeout
+            )
     if config.crons and handlers.scheduled is None:
         unload_module(handlers.module)
         raise HandlerLoadError(
@@ -196,4 +223,14 @@ async def _load_worker(
             'async "scheduled(controller, env, ctx)" handler'
         )
     # A handler may hold an API token too (from a request's headers), so its tracebacks hide those as well.
-    return LoadedWorker(config, handlers, env, version, bound, Redactor(version.config.hidden_values))
+    redact = Redactor(version.config.hidden_values)
+    return LoadedWorker(config, handlers, env, version, bound, redact, scope, assets)
+
+
+def _assets_only(name: str, binding: AssetsBinding) -> Handlers:
+    """The handler of a worker that is static assets alone: every request is answered from them."""
+
+    async def fetch(request: Any, env: Any, ctx: Any) -> Any:
+        return await binding.fetch(request)
+
+    return Handlers(ModuleType(f"_workerhost_assets_{name}"), fetch, None, "assets")

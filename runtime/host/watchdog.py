@@ -75,6 +75,8 @@ def _doing(frame: FrameType) -> tuple[object, str] | None:
 
 def _where(inner: list[FrameType], worker: LoadedWorker) -> str | None:
     # The innermost frame in the worker's folder: its script or a module beside it, not the library it calls.
+    if worker.config.script is None:
+        return None
     folder = worker.config.script.parent
     shown = Path(worker.config.script_display).parent
     for frame in inner:

@@ -1,17 +1,22 @@
 """The startup banner of ``workerhost dev``: each worker's routes and bindings, and where the data lives.
 
-Like wrangler dev's binding table, it lists every ``env`` name; a secret shows as hidden, never its value.
+Like wrangler dev's binding table, it lists every ``env`` name; a secret shows as hidden, never its value,
+and a binding that is not emulated shows as "not available locally". Each cron shows its next run.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from ..config.cron import parse_cron
+
 if TYPE_CHECKING:
+    from ..config.model import AssetsConfig
     from ..host.state import Host
     from ..host.versions import LoadedWorker
 
-__all__ = ["render_banner"]
+__all__ = ["next_run", "render_banner"]
 
 _VAR_LIMIT = 40
 
@@ -36,14 +41,18 @@ def render_banner(host: Host, url: str) -> str:
         width = max((len(name) for name in names), default=0)
         for name in worker.env:
             lines.append(f"    {f'env.{name}':<{width}}  {_describe(worker, name)}")
+        assets = worker.config.assets
+        if assets is not None:
+            lines.append(f"    assets    {assets.directory_display}  ({_assets(assets)})")
         if worker.config.crons:
-            lines.append(f"    crons     {', '.join(worker.config.crons)}")
+            lines.append(f"    crons     {', '.join(worker.config.crons)}  ({_next_runs(worker, host.clock.now())})")
         lines.append("")
     namespaces = len(config.kv_namespaces)
     lines.append(f"KV data    {config.persist_to / 'kv'}  ({namespaces} namespace{'s' if namespaces != 1 else ''})")
     if config.secrets:
         lines.append(f"Secrets    {config.secrets.source}  ({len(config.secrets)}, values hidden)")
-    lines.append(f"Reload     {'on: watching scripts, kv.yaml and .dev.vars' if config.reload else 'off'}")
+    watched = f"on: watching scripts, {config.path.name} and secret files" if config.reload else "off"
+    lines.append(f"Reload     {watched}")
     if config.processes > 1:
         lines.append(f"Processes  {config.processes}, sharing the port and the KV data (--workers)")
     # With tokens configured the dev routes take one, as the REST API does (README, "Hot reload and dev routes").
@@ -59,4 +68,30 @@ def _describe(worker: LoadedWorker, name: str) -> str:
         return f'KV namespace "{info.title}" ({info.id})'
     if name in worker.version.config.secrets:
         return "secret (value hidden)"
+    assets = worker.config.assets
+    if assets is not None and assets.binding == name:
+        return f"assets {assets.directory_display}"
+    for missing in worker.config.unavailable:
+        if missing.name == name:
+            return f"{missing.kind}: not available locally"
     return f"var {_var(worker.env[name])}"
+
+
+def _assets(assets: AssetsConfig) -> str:
+    first = assets.run_worker_first
+    order = (
+        "worker first" if first is True else (f"worker first for {', '.join(first)}" if first else "before the worker")
+    )
+    return f"{order}; html_handling {assets.html_handling}; not found: {assets.not_found_handling}"
+
+
+def next_run(cron: str, now: float) -> str:
+    """When ``cron`` next fires after ``now``, as ``next 2026-01-04 17:00 UTC`` (or ``never``)."""
+    when = parse_cron(cron).next_after(now)
+    if when is None:
+        return "never: no date matches"
+    return f"next {datetime.fromtimestamp(when, UTC).strftime('%Y-%m-%d %H:%M')} UTC"
+
+
+def _next_runs(worker: LoadedWorker, now: float) -> str:
+    return "; ".join(next_run(cron, now) for cron in worker.config.crons)

@@ -6,7 +6,7 @@ It is inert until a test asks for one of its fixtures: importing it imports noth
 Fixtures (each one per test, so nothing is shared between tests, with or without pytest-xdist):
 
     workerhost_config_path   kv.yaml: ``--workerhost-config FILE``, else ini ``workerhost_config``
-                             (relative to the ini file), else ``kv.yaml`` in the rootdir
+                             (relative to the ini file), else kv.yaml or a wrangler config in the rootdir
     workerhost_config        that config, with KV data in a fresh temporary directory and no file watching
     workerhost_clock         the ``ManualClock`` KV expiry (and ``scheduled_time``) is judged by
     workerhost_app           the host app built from them (not started), for your own client
@@ -77,8 +77,13 @@ def workerhost_config_path(pytestconfig: pytest.Config) -> Path:
     if option:
         return (pytestconfig.invocation_params.dir / str(option)).absolute()
     ini = pytestconfig.getini("workerhost_config")
-    base = pytestconfig.inipath.parent if ini and pytestconfig.inipath else pytestconfig.rootpath
-    return (base / (ini or DEFAULT_CONFIG)).absolute()
+    if ini and pytestconfig.inipath:
+        return (pytestconfig.inipath.parent / str(ini)).absolute()
+    # As `workerhost dev` finds it: kv.yaml, or a wrangler config, in the rootdir (or a parent).
+    from ..config.discovery import find_config
+
+    found = find_config(pytestconfig.rootpath)
+    return (pytestconfig.rootpath / (found or DEFAULT_CONFIG)).resolve()
 
 
 @pytest.fixture

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import base64
+import difflib
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
@@ -30,7 +32,7 @@ from bindings.storage.base import Entry, Write
 
 from ...errors import UsageError
 from .inputs import read_array
-from .output import JsonObject, Progress, json_text, note, progress
+from .output import JsonObject, Progress, counted, json_text, note, progress
 from .run import refused
 from .session import Session
 
@@ -39,6 +41,7 @@ __all__ = ["BATCH", "delete", "get", "put"]
 T = TypeVar("T")
 BATCH = MAX_BULK_WRITE_PAIRS
 _TICK = 1000  # items checked between progress updates
+PAIR_FIELDS = ("key", "value", "expiration", "expiration_ttl", "metadata", "base64")
 _PUT_ITEMS = '{"key", "value"} objects'
 _KEY_ITEMS = 'key names (strings, or {"name": key} objects)'
 
@@ -84,8 +87,35 @@ async def put(session: Session, args: argparse.Namespace) -> int:
         service = await session.writer(target)
         bar.step(f"writing to {target.title}", len(writes))
         await _in_batches(writes, service.put_many, bar, "pairs were written")
-    note(f"wrote {len(writes)} pairs to {target.label}")
+    _warn_unknown(args.file, items)
+    note(f"wrote {counted(len(writes), 'pair')} to {target.label}")
     return 0
+
+
+def _warn_unknown(path: str, items: list[object]) -> None:
+    # wrangler warns about properties a bulk file's pairs have that it does not use; so do we, once each.
+    first: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    for index, item in enumerate(items):
+        if isinstance(item, dict):
+            for key in item:
+                if key not in PAIR_FIELDS:
+                    first.setdefault(key, index)
+                    counts[key] = counts.get(key, 0) + 1
+    for key, index in first.items():
+        close = difflib.get_close_matches(str(key), PAIR_FIELDS, n=1)
+        hint = f' (did you mean "{close[0]}"?)' if close else ""
+        note(
+            f'warning: {path}: item {index}: unknown property "{key}" is ignored{hint}; expected '
+            f"{', '.join(PAIR_FIELDS)} ({counted(counts[key], 'item')} have it)"
+        )
+
+
+def _confirmed(question: str) -> bool:
+    # Asked only at a terminal, as wrangler asks; scripts (and -f, -y) go ahead.
+    if not sys.stdin.isatty():
+        return True
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
 
 def _key(index: int, item: object) -> str:
@@ -100,11 +130,14 @@ async def delete(session: Session, args: argparse.Namespace) -> int:
     target = await session.target(args)
     with progress(f"checking {args.file}", len(items)) as bar:
         names = _check_all(args.file, items, _key, "DELETE", bar)
+    if not args.force and not _confirmed(f"Delete {counted(len(names), 'key')} from {target.label}?"):
+        note("not deleted")
+        return 1
+    with progress(f"deleting from {target.title}", len(names)) as bar:
         service = await session.reader(target)
         if service is not None:
-            bar.step(f"deleting from {target.title}", len(names))
             await _in_batches(names, service.delete_many, bar, "keys were deleted")
-    note(f"deleted {len(names)} keys from {target.label}")
+    note(f"deleted {counted(len(names), 'key')} from {target.label}")
     return 0
 
 

@@ -46,7 +46,7 @@ from bindings.service import KVService
 from bindings.storage.base import Entry, Write
 
 from ...errors import UsageError
-from .output import Progress, json_text, note, progress, stdout
+from .output import Progress, counted, json_text, note, progress, stdout
 from .run import refused
 from .session import Session, Target
 
@@ -176,7 +176,7 @@ async def export(session: Session, args: argparse.Namespace) -> int:
             count = 0 if service is None else await _export_keys(service, out, bar)
         await out.write(f'{{"end": true, "count": {count}}}\n'.encode())
         await out.flush()
-    note(f"exported {count} keys from {target.label}")
+    note(f"exported {counted(count, 'key')} from {target.label}")
     return 0
 
 
@@ -331,5 +331,5 @@ async def import_(session: Session, args: argparse.Namespace) -> int:
         written, expired = await _write_file(path, service, bar)
     skipped = f"; skipped {expired} that had already expired" if expired else ""
     made = " (created it)" if created else ""
-    note(f"imported {written} keys into {target.label}{made}{skipped}")
+    note(f"imported {counted(written, 'key')} into {target.label}{made}{skipped}")
     return 0

@@ -7,6 +7,7 @@ a handler: ``KV PUT failed: 414 UTF-8 encoded length of 513 exceeds key length l
 from __future__ import annotations
 
 import argparse
+import json
 
 from bindings.errors import KVError
 from bindings.limits import MAX_LIST_LIMIT, check_int32_text, check_key
@@ -14,7 +15,7 @@ from bindings.results import ListKey
 from bindings.service import BulkWrite, prepare_write
 
 from ...errors import UsageError
-from .inputs import read_value
+from .inputs import json_type, read_value
 from .output import JsonArray, json_text, stdout
 from .run import refused
 from .session import Session
@@ -43,6 +44,7 @@ def key_json(key: ListKey) -> str:
 async def put(session: Session, args: argparse.Namespace) -> int:
     """Write one value (from the argument, or ``--path``), with ``--ttl``, ``--expiration``, ``--metadata``."""
     value = read_value(args.value, args.path)
+    _check_metadata_object(args.metadata)
     target = await session.target(args)
     try:
         # Held to int32 as the REST API holds these parameters (wrangler's `kv key put` sends them there).
@@ -54,6 +56,18 @@ async def put(session: Session, args: argparse.Namespace) -> int:
     service = await session.writer(target)
     await service.put_many([write])
     return 0
+
+
+def _check_metadata_object(text: str | None) -> None:
+    # wrangler takes --metadata as a JSON object; other JSON the service would store is refused here too.
+    if text is None:
+        return
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return  # the service's own check says "metadata must be valid json"
+    if not isinstance(parsed, dict):
+        raise UsageError(f'--metadata must be a JSON object, like \'{{"owner": "ada"}}\'; got {json_type(parsed)}')
 
 
 async def get(session: Session, args: argparse.Namespace) -> int:
@@ -68,6 +82,9 @@ async def get(session: Session, args: argparse.Namespace) -> int:
     async with found:  # the value is not read at all for --metadata, and a failed write stops reading
         if args.metadata:
             out.write(f"{found.metadata or 'null'}\n".encode())
+        elif getattr(args, "text", False):  # as wrangler's --text: decoded as UTF-8 (bad bytes replaced)
+            chunks = [chunk async for chunk in found.chunks]
+            out.write((b"".join(chunks).decode("utf-8", "replace") + "\n").encode("utf-8"))
         else:
             async for chunk in found.chunks:
                 out.write(chunk)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, BinaryIO
 
-__all__ = ["JsonArray", "JsonObject", "Progress", "json_text", "note", "progress", "stdout"]
+__all__ = ["JsonArray", "JsonObject", "Progress", "counted", "json_text", "note", "progress", "stdout"]
 
 
 def stdout() -> BinaryIO:
@@ -27,6 +27,11 @@ def stdout() -> BinaryIO:
 def json_text(value: Any) -> str:
     """Compact JSON, non-ASCII characters as themselves."""
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def counted(count: int, noun: str) -> str:
+    """``1 key``, ``2 keys``: a count with its noun in the right number."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def note(message: str) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 from bindings.digits import whole_number
 from bindings.limits import MAX_SAFE_INTEGER
 
-from ...config import DEFAULT_CONFIG_FILE, DEFAULT_PERSIST_TO
+from ...config import DEFAULT_PERSIST_TO
 
 __all__ = ["register"]
 
@@ -55,13 +55,21 @@ def _common() -> argparse.ArgumentParser:
     common.add_argument(
         "--config",
         metavar="FILE",
-        help=f"kv.yaml, for --binding and persist_to (env WORKERHOST_CONFIG; default {DEFAULT_CONFIG_FILE} if present)",
+        help="the config, for --binding and persist_to (env WORKERHOST_CONFIG; default: kv.yaml, wrangler.jsonc, "
+        "wrangler.json or wrangler.toml, here or in the nearest parent that has one)",
     )
     common.add_argument(
         "--persist-to",
         metavar="DIR",
         help="where KV data lives (env WORKERHOST_PERSIST_TO; default: kv.yaml's persist_to, "
-        f"else {DEFAULT_PERSIST_TO} beside kv.yaml, or in the current directory without one)",
+        f"else {DEFAULT_PERSIST_TO} beside the config, or in the current directory without one)",
+    )
+    common.add_argument(
+        "--env", metavar="NAME", help="the wrangler environment ([env.NAME]) whose bindings to use (env WORKERHOST_ENV)"
+    )
+    common.add_argument("--local", action="store_true", help="accepted for wrangler's sake: workerhost is always local")
+    common.add_argument(
+        "--remote", action="store_true", help="refused: use wrangler itself for Cloudflare's (or this host's) REST API"
     )
     return common
 
@@ -69,8 +77,15 @@ def _common() -> argparse.ArgumentParser:
 def _targeted(common: argparse.ArgumentParser) -> argparse.ArgumentParser:
     targeted = argparse.ArgumentParser(add_help=False, parents=[common])
     which = targeted.add_argument_group("namespace (one of)").add_mutually_exclusive_group(required=True)
-    which.add_argument("--binding", metavar="NAME", help="the namespace a worker in kv.yaml binds as NAME")
+    which.add_argument("--binding", metavar="NAME", help="the namespace a worker in the config binds as NAME")
     which.add_argument("--namespace-id", metavar="ID", help="the namespace with this id")
+    preview = targeted.add_mutually_exclusive_group()
+    preview.add_argument(
+        "--preview", dest="preview", action="store_const", const=True, help="with --binding: its preview_id namespace"
+    )
+    preview.add_argument(
+        "--no-preview", dest="preview", action="store_const", const=False, help="with --binding: its id namespace"
+    )
     return targeted
 
 
@@ -108,6 +123,7 @@ def _add_key(groups: Any, targeted: argparse.ArgumentParser) -> None:
     get = _leaf(group, "get", targeted, "write a value's raw bytes to stdout", ("keys", "get"))
     get.add_argument("key", metavar="KEY")
     get.add_argument("--metadata", action="store_true", help="print the key's metadata as JSON instead")
+    get.add_argument("--text", action="store_true", help="print the value as UTF-8 text, with a newline")
     listing = _leaf(group, "list", targeted, "print the keys as a JSON array", ("keys", "list_keys"))
     listing.add_argument("--prefix", metavar="PREFIX", help="only keys that start with PREFIX")
     listing.add_argument("--limit", metavar="N", type=_positive, help="at most N keys (default: all)")
@@ -131,6 +147,15 @@ def _add_bulk(groups: Any, targeted: argparse.ArgumentParser) -> None:
         group, "delete", targeted, 'delete the keys of a JSON array of names (or {"name"} objects)', ("bulk", "delete")
     )
     delete.add_argument("file", metavar="FILE", help="the JSON file (- for stdin)")
+    delete.add_argument(
+        "-f",
+        "--force",
+        "-y",
+        "--yes",
+        dest="force",
+        action="store_true",
+        help="do not ask first (it asks at a terminal)",
+    )
     get = _leaf(
         group,
         "get",

@@ -40,6 +40,12 @@ async def _run(command: Command, args: argparse.Namespace) -> int:
 
 def run_command(module: str, name: str, args: argparse.Namespace) -> int:
     """Run ``runtime.cli.kv.<module>.<name>(session, args)``; returns the exit status."""
+    if getattr(args, "remote", False):
+        raise UsageError(
+            "--remote: workerhost kv works on local data only. For Cloudflare's KV, run wrangler itself "
+            "(npx wrangler kv ... --remote); wrangler also works against this host's REST API with "
+            'CLOUDFLARE_API_BASE_URL=http://127.0.0.1:8787/client/v4 (README "REST API")'
+        )
     command: Command = getattr(importlib.import_module(f"{__package__}.{module}"), name)
     try:
         return asyncio.run(_run(command, args))

@@ -1,14 +1,17 @@
 """Where a ``workerhost kv`` command works, found exactly as ``workerhost dev`` finds it.
 
 The persist directory comes from ``--persist-to``, then ``$WORKERHOST_PERSIST_TO``, then kv.yaml's
-``persist_to``, then ``.workerhost`` beside kv.yaml; kv.yaml from ``--config``, then
-``$WORKERHOST_CONFIG``, then ``./kv.yaml``. Without a kv.yaml (and none asked for by name) the
-command still works on ``--persist-to`` (default ``./.workerhost``) with ``--namespace-id``.
+``persist_to``, then ``.workerhost`` beside the config; the config from ``--config``, then
+``$WORKERHOST_CONFIG``, then the first kv.yaml, wrangler.jsonc, wrangler.json or wrangler.toml here
+or in the nearest parent that has one. Without a config (and none asked for by name) the command
+still works on ``--persist-to`` (default ``./.workerhost``) with ``--namespace-id``.
 
-A namespace is named by ``--binding`` (looked up in kv.yaml's workers), ``--namespace-id``, or, for
-commands that take a NAMESPACE argument, a title or an id. A namespace kv.yaml declares but that
-was never created (the server never ran) reads as empty and is created by the first write, as
-the host would create it.
+A namespace is named by ``--binding`` (looked up in the config's workers, ``--env`` choosing a
+wrangler environment), ``--namespace-id``, or, for commands that take a NAMESPACE argument, a title
+or an id. A wrangler binding with both ``id`` and ``preview_id`` needs ``--preview`` or
+``--no-preview``, as ``wrangler kv`` does. A namespace the config declares but that was never
+created (the server never ran) reads as empty and is created by the first write, as the host would
+create it.
 """
 
 from __future__ import annotations
@@ -25,13 +28,14 @@ from bindings.service import KVService
 from bindings.storage import NamespaceInfo, open_store
 
 from ...config import (
-    DEFAULT_CONFIG_FILE,
     DEFAULT_PERSIST_TO,
+    KVBindingConfig,
     KVNamespaceConfig,
     RuntimeConfig,
     load_config,
     setting_given,
 )
+from ...config.discovery import find_config
 from ...config.namespaces import ensure_namespace, find_declared
 from ...config.storage import storage_location
 from ...errors import UsageError
@@ -58,15 +62,14 @@ class Target:
 
 
 def _resolve_config(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[RuntimeConfig | None, Path]:
-    flags = {name: getattr(args, name, None) for name in ("config", "persist_to")}
-    # An empty flag or variable counts as not given, both when looking for kv.yaml and, without one, for the data.
+    flags = {name: getattr(args, name, None) for name in ("config", "persist_to", "env")}
+    # An empty flag or variable counts as not given, both when looking for the config and, without one, for the data.
     given = {name: value or None for name, value in flags.items()}
-    named = setting_given("config", given, environ)
-    path = named or DEFAULT_CONFIG_FILE
-    if not named and not Path(path).exists():
+    path = setting_given("config", given, environ) or find_config(Path.cwd())
+    if not path:
         persist_to = setting_given("persist_to", given, environ) or DEFAULT_PERSIST_TO
         return None, Path(persist_to).absolute()
-    config = load_config(path, environ=environ, overrides={"persist_to": flags["persist_to"]})
+    config = load_config(path, environ=environ, overrides={"persist_to": flags["persist_to"], "env": given["env"]})
     return config, config.persist_to
 
 
@@ -106,7 +109,8 @@ class Session:
     async def target(self, args: argparse.Namespace) -> Target:
         """The namespace of ``--binding NAME`` or ``--namespace-id ID``."""
         if args.binding is not None:
-            return await self._declared(self._binding(args.binding), f'binding "{args.binding}"')
+            bound = self._binding(args.binding, getattr(args, "preview", None))
+            return await self._declared(bound, f'binding "{args.binding}"')
         namespace_id = args.namespace_id
         info = await self.store.get_namespace(namespace_id)
         if info is not None:
@@ -131,10 +135,18 @@ class Session:
             return None
         return next((d for d in self.config.kv_namespaces if match(d)), None)
 
-    def _binding(self, name: str) -> KVNamespaceConfig:
+    def _binding(self, name: str, preview: bool | None = None) -> KVNamespaceConfig:
         config = self.config
         if config is None:
             raise UsageError(f"--binding {name} needs kv.yaml to look it up in; pass --config, or use --namespace-id")
+        wrangler = next(
+            (b for w in config.workers for b in w.kv_namespaces if b.binding == name and (b.by_id or b.by_preview_id)),
+            None,
+        )
+        if wrangler is not None:
+            return self._wrangler_binding(wrangler, preview)
+        if preview is not None:
+            raise UsageError(f"--preview and --no-preview need a wrangler binding with a preview_id; {name} has none")
         uses = [(w.name, b) for w in config.workers for b in w.kv_namespaces if b.binding == name]
         if not uses:
             known = sorted({b.binding for w in config.workers for b in w.kv_namespaces})
@@ -145,6 +157,30 @@ class Session:
             where = " and ".join(f'worker "{worker}" binds it to namespace "{b.title}"' for worker, b in uses)
             raise UsageError(f'binding "{name}" is ambiguous: {where}; use --namespace-id to say which')
         return next(d for d in config.kv_namespaces if d.title == uses[0][1].title)
+
+    @staticmethod
+    def _wrangler_binding(binding: KVBindingConfig, preview: bool | None) -> KVNamespaceConfig:
+        # As `wrangler kv --binding` chooses: the one id there is, or the one --preview/--no-preview names.
+        by_id, by_preview = binding.by_id, binding.by_preview_id
+        if preview is True:
+            if by_preview is None:
+                raise UsageError(
+                    f"No preview ID found for {binding.binding}. Add a preview_id to its kv_namespaces entry to use "
+                    "a separate namespace for previews, or leave out --preview"
+                )
+            return by_preview
+        if preview is False:
+            if by_id is None:
+                raise UsageError(f"No namespace ID found for {binding.binding}; give it an id, or use --preview")
+            return by_id
+        if by_id is not None and by_preview is not None:
+            raise UsageError(
+                f"{binding.binding} has both a namespace ID and a preview ID. Specify --preview (the preview_id, "
+                "which workerhost dev binds) or --no-preview (the id) to avoid writing data to the wrong namespace"
+            )
+        found = by_preview or by_id
+        assert found is not None
+        return found
 
     async def _declared(self, declared: KVNamespaceConfig, label: str) -> Target:
         info = await find_declared(self.store, declared)

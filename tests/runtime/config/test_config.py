@@ -215,7 +215,7 @@ ERRORS = [
     pytest.param(
         "workers: [{name: a, script: w/worker.py, routs: [/x]}]",
         "kv.yaml:1: workers[0].routs is not a known key; expected one of: name, script, routes, "
-        'kv_namespaces, vars, triggers (did you mean "routes"?)',
+        'kv_namespaces, vars, triggers, assets (did you mean "routes"?)',
         id="unknown-key",
     ),
     pytest.param(

@@ -37,14 +37,22 @@ def test_persist_to_is_flag_then_environment_then_kv_yaml_then_beside_kv_yaml(
 
 
 def test_kv_yaml_is_found_through_the_flag_or_the_environment(
-    with_config: Path, monkeypatch: pytest.MonkeyPatch
+    with_config: Path, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    elsewhere = with_config / "elsewhere"
-    elsewhere.mkdir()
+    elsewhere = tmp_path_factory.mktemp("elsewhere")  # not inside the project: no config up its parents
     monkeypatch.chdir(elsewhere)
     assert _persist_to() == elsewhere / ".workerhost"  # no kv.yaml here
-    assert _persist_to(config="../kv.yaml").resolve() == with_config / ".workerhost"  # relative to kv.yaml
+    assert _persist_to(config=str(with_config / "kv.yaml")) == with_config / ".workerhost"  # relative to kv.yaml
     monkeypatch.setenv("WORKERHOST_CONFIG", str(with_config / "kv.yaml"))
+    assert _persist_to() == with_config / ".workerhost"
+
+
+def test_the_config_is_found_in_a_parent_folder_as_wrangler_finds_it(
+    with_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inside = with_config / "src" / "deeper"
+    inside.mkdir(parents=True)
+    monkeypatch.chdir(inside)
     assert _persist_to() == with_config / ".workerhost"
 
 

@@ -17,6 +17,8 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from bindings.fidelity.operations import OperationBudget, end_invocation, start_invocation
+
 from ..errors import HANDLER_FAILURES
 from ..handlers.ctx import ExecutionContext, ScheduledController
 from ..handlers.tracebacks import format_user_traceback
@@ -37,6 +39,8 @@ async def dispatch(
     started = perf_counter()
     version = worker.version
     ctx = ExecutionContext()
+    # ``limits: strict``: the invocation, wait_until work included, gets its budget of KV operations.
+    invocation = start_invocation(OperationBudget()) if worker.counts_operations else None
     version.enter()
     status = 500
     try:
@@ -55,7 +59,9 @@ async def dispatch(
             status = 500
             await _send_failed(worker, exc, scope, receive, send, debug)
     finally:
-        version.leave(ctx, worker)
+        version.leave(ctx, worker)  # starts the wait_until work, in the invocation's context
+        if invocation is not None:
+            end_invocation(invocation)
         log.log(scope["method"], scope["path"], status, started)
 
 
@@ -97,8 +103,11 @@ async def run_scheduled(worker: LoadedWorker, cron: str, scheduled_time_ms: floa
         raise LookupError(f'worker "{worker.name}" has no scheduled handler')
     version = worker.version
     ctx = ExecutionContext()
+    invocation = start_invocation(OperationBudget()) if worker.counts_operations else None
     version.enter()
     try:
         await worker.scheduled(ScheduledController(cron, scheduled_time_ms), worker.env, ctx)
     finally:
         version.leave(ctx, worker)
+        if invocation is not None:
+            end_invocation(invocation)

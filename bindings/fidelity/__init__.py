@@ -1,7 +1,8 @@
 """Production-fidelity modes: catch locally what only production shows (README, "Production fidelity").
 
     settings.py     FidelitySettings: which modes a namespace runs with, and their defaults
-    state.py        NamespaceFidelity (one namespace's state), Fidelity (a host's, by namespace id)
+    registry.py     FidelityPlan (each namespace's settings), Fidelity (a host's state, by namespace id)
+    state.py        NamespaceFidelity: one namespace's state
     service.py      FidelityService: the KV service with the modes that are on
     ratelimit.py    rate_limit: one write per second to a key
     edge.py         consistency: eventual: an edge location's cached views, misses included
@@ -9,13 +10,20 @@
     operations.py   limits: strict: 1,000 KV operations per invocation
 
 Every mode runs on the injected clock, so tests move time instead of sleeping, and nothing is random.
+
+``NamespaceFidelity`` loads on first use: a host with every mode off never imports the modes.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .operations import MAX_OPERATIONS, TOO_MANY_OPERATIONS, OperationBudget, invocation
+from .registry import Fidelity, FidelityPlan
 from .settings import FidelitySettings
-from .state import Fidelity, FidelityPlan, NamespaceFidelity
+
+if TYPE_CHECKING:
+    from .state import NamespaceFidelity
 
 __all__ = [
     "MAX_OPERATIONS",
@@ -27,3 +35,11 @@ __all__ = [
     "OperationBudget",
     "invocation",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "NamespaceFidelity":
+        from .state import NamespaceFidelity
+
+        return NamespaceFidelity
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

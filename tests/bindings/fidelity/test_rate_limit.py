@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
-from bindings import KVError, ManualClock
+from bindings import KVError, KVNamespace, ManualClock, SqliteStore
+from bindings.errors import StorageFullError
+from bindings.fidelity import FidelitySettings, NamespaceFidelity
 from bindings.fidelity.ratelimit import WriteRateLimiter
 from bindings.storage import Write
 
@@ -126,3 +129,22 @@ def test_the_limiter_remembers_only_the_last_second_and_at_most_its_cap() -> Non
     clock.advance(1)
     limiter.reserve([b"new"])
     assert len(limiter) == 1
+
+
+async def test_a_write_the_store_refuses_gives_its_second_back(tmp_path: Path) -> None:
+    # SQLite's page cap is how a full disk is made on purpose; the limiter itself knows no engine.
+    store = SqliteStore(tmp_path / "full")
+    try:
+        clock = ManualClock(1000)
+        info = await store.create_namespace("full")
+        state = NamespaceFidelity(FidelitySettings(rate_limit=True), clock)
+        kv = KVNamespace(await store.namespace(info.id), clock, fidelity=state)
+        await kv.put("other", "x")  # the file exists before the cap
+        await store.set_max_pages(1)
+        with pytest.raises(StorageFullError):
+            await kv.put("k", "v" * 100_000)
+        await store.set_max_pages(None)
+        await kv.put("k", "v")  # the same second: the refused write claimed nothing
+        assert await kv.get("k") == "v"
+    finally:
+        await store.close()

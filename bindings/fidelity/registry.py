@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -30,9 +31,9 @@ class FidelityPlan:
     def settings_for(self, namespace_id: str) -> FidelitySettings:
         return self.namespaces.get(namespace_id, self.defaults)
 
-    @property
+    @cached_property
     def active(self) -> bool:
-        """True when some namespace has a mode on."""
+        """True when some namespace has a mode on (asked on every REST request, so worked out once)."""
         return self.defaults.active or any(settings.active for settings in self.namespaces.values())
 
 

@@ -7,9 +7,9 @@ for when a mode is on, so the plain service keeps its speed.
 One namespace is served in two roles. Its bindings (handlers, and tests calling them) read at the
 simulated edge location, through its views and lagging lists; with ``writes: same_location`` their
 writes update the views, with ``another_location`` the location keeps what it saw before. The REST
-API reads the store itself, as Cloudflare's API is served from its central store, and its writes
-reach the location the way writes made elsewhere do: when the location's views age out. Both roles
-share the namespace's rate limits and list lag.
+API reads the store itself, so a test can always check the truth over REST (workerhost's choice),
+and its writes reach the location the way writes made elsewhere do: when the location's views age
+out. Both roles share the namespace's rate limits and list lag.
 """
 
 from __future__ import annotations

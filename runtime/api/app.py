@@ -50,6 +50,7 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 # Cloudflare's text for a caller over the API's rate limit (README, "Production fidelity").
 THROTTLED = "Please wait and consider throttling your request speed"
 
+
 class _KeyConvertor(Convertor[str]):
     """The rest of the path, newlines included (Starlette's ``path`` stops at one; a key may hold it)."""
 

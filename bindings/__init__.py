@@ -6,13 +6,14 @@ This package never imports Starlette or ``runtime``: it knows nothing of HTTP.
 from __future__ import annotations
 
 from .clock import Clock, ManualClock, SystemClock
-from .errors import KVError, KVTypeError, NamespaceNotFoundError, StorageError
+from .errors import KVError, KVLimitError, KVTypeError, NamespaceNotFoundError, StorageError
 from .kv import KVNamespace
 from .storage import SqliteStore, Store, open_store, sqlite_location
 
 __all__ = [
     "Clock",
     "KVError",
+    "KVLimitError",
     "KVNamespace",
     "KVTypeError",
     "ManualClock",

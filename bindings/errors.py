@@ -2,7 +2,8 @@
 
     Exception
     ├── KVError                 a KV operation was refused; carries Cloudflare's HTTP status and message
-    │   └── KVTypeError         (also a TypeError) a check workerd makes before any request, e.g. an empty key
+    │   ├── KVTypeError         (also a TypeError) a check workerd makes before any request, e.g. an empty key
+    │   └── KVLimitError        the invocation used up its KV operations (README, "Production fidelity")
     └── StorageError            the store could not do what was asked
         ├── NamespaceNotFoundError
         ├── NamespaceTitleError     a title is missing, too long or already taken
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 __all__ = [
     "KVError",
+    "KVLimitError",
     "KVTypeError",
     "NamespaceLimitError",
     "NamespaceNotFoundError",
@@ -71,6 +73,17 @@ class KVTypeError(KVError, TypeError):
 
     workerd throws these as a JS ``TypeError`` with no ``KV <op> failed`` prefix, so ``str()`` is the
     bare message whatever the operation. Over HTTP they are 400s.
+    """
+
+    def _text(self) -> str:
+        return self.message
+
+
+class KVLimitError(KVError):
+    """A Worker invocation made more KV operations than production allows (``limits: strict``).
+
+    Production throws a plain ``Error`` whose text names no operation, so ``str()`` is the bare
+    message whatever the call. The status is the one a rate limit has over HTTP.
     """
 
     def _text(self) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections import UserString
 from collections.abc import AsyncIterable, Mapping, Sequence
-from typing import Any, Literal, NoReturn, TypeGuard
+from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeGuard
 
 from .clock import Clock, SystemClock
 from .errors import KVError, NamespaceNotFoundError
@@ -26,6 +26,9 @@ from .limits import check_key_name, encode_metadata, to_int32, unsupported_value
 from .results import GetWithMetadataResult, ListResult
 from .service import KVService
 from .storage.base import NamespaceStorage
+
+if TYPE_CHECKING:
+    from .fidelity import NamespaceFidelity
 
 __all__ = ["KVNamespace", "ValueType"]
 
@@ -109,12 +112,24 @@ class KVNamespace:
         storage: the namespace's storage engine.
         clock: where the time comes from; expiry is judged against it.
         name: the binding's variable name, for ``repr``.
+        fidelity: the namespace's production-fidelity state (README, "Production fidelity"), when a
+            mode is on; the binding then reads at its simulated edge location. Its clock is used.
     """
 
     __slots__ = ("_service", "name")
 
-    def __init__(self, storage: NamespaceStorage, clock: Clock | None = None, *, name: str = "KV") -> None:
-        self._service = KVService(storage, clock or SystemClock())
+    def __init__(
+        self,
+        storage: NamespaceStorage,
+        clock: Clock | None = None,
+        *,
+        name: str = "KV",
+        fidelity: NamespaceFidelity | None = None,
+    ) -> None:
+        if fidelity is None:
+            self._service = KVService(storage, clock or SystemClock())
+        else:
+            self._service = fidelity.service(storage, edge=True)
         self.name = name
 
     def __repr__(self) -> str:

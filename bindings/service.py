@@ -17,7 +17,7 @@ import json
 import math
 from collections.abc import AsyncIterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from .clock import Clock
 from .errors import KVError
@@ -38,9 +38,18 @@ from .limits import (
     unsupported_value,
 )
 from .results import ListKey, ListResult, ValueWithMetadata
-from .storage.base import Buffer, Entry, EntryHead, EntryStream, NamespaceStorage, Write
+from .storage.base import Buffer, Entry, EntryHead, EntryStream, KeyRow, NamespaceStorage, Write
 
-__all__ = ["BulkWrite", "KVService", "decode_cursor", "encode_cursor", "prepare_write"]
+__all__ = [
+    "BulkReader",
+    "BulkWrite",
+    "KVService",
+    "decode_cursor",
+    "encode_cursor",
+    "list_page",
+    "list_query",
+    "prepare_write",
+]
 
 _JUDGED_BEFORE_REFUSAL = 64 * 1024  # see KVService._judge_small_values
 
@@ -80,6 +89,31 @@ def prepare_write(item: BulkWrite, now: float) -> Write:
     metadata_json = check_metadata(item.metadata)
     check_value_size(len(item.value))
     return Write(encoded, item.value, expires, metadata_json)
+
+
+def list_query(prefix: str | None, limit: int | None, cursor: str | None) -> tuple[bytes, bytes | None, int]:
+    """A list call's options checked and in the storage's terms: (prefix, key to start after, page size)."""
+    if limit is not None:
+        check_list_limit(limit)
+    prefix_bytes = b"" if prefix is None else check_prefix(prefix)
+    after = decode_cursor(cursor) if cursor else None
+    return prefix_bytes, after, limit or MAX_LIST_LIMIT
+
+
+def list_page(rows: Sequence[KeyRow], resume_after: bytes | None) -> ListResult:
+    """A page of ``rows``; ``resume_after`` is the key its cursor continues after (None: the list is complete)."""
+    decode = bytes.decode
+    keys = [ListKey(decode(key, "utf-8", "replace"), expiration, metadata) for key, expiration, metadata in rows]
+    next_cursor = None if resume_after is None else encode_cursor(resume_after)
+    return ListResult(keys, list_complete=next_cursor is None, cursor=next_cursor)
+
+
+class BulkReader(Protocol):
+    """What a bulk get reads: heads first (to judge the 25 MiB total), then values."""
+
+    async def heads(self, keys: Sequence[bytes]) -> list[EntryHead | None]: ...
+
+    async def get_many(self, keys: Sequence[bytes]) -> list[Entry | None]: ...
 
 
 def _bulk_too_large() -> KVError:
@@ -215,6 +249,28 @@ class KVService:
         (non-JSON), then the 25 MiB total. ``strict_text`` refuses non-UTF-8 values (the REST API's
         10029) where the binding decodes them leniently.
         """
+        return await self._bulk(
+            self.storage,
+            keys,
+            value_type,
+            cache_ttl=cache_ttl,
+            with_metadata=with_metadata,
+            with_expiration=with_expiration,
+            strict_text=strict_text,
+        )
+
+    async def _bulk(
+        self,
+        reader: BulkReader,
+        keys: Sequence[Any],
+        value_type: Any,
+        *,
+        cache_ttl: int | None,
+        with_metadata: bool,
+        with_expiration: bool,
+        strict_text: bool,
+    ) -> dict[str, Any]:
+        # ``reader`` is the storage, or what a fidelity layer reads it through.
         effective_type = check_bulk_type(value_type)
         check_bulk_count(len(keys))
         encoded: dict[str, bytes] = {}
@@ -225,16 +281,16 @@ class KVService:
         names = list(encoded)  # duplicate keys collapse into one entry, as in a JS Map
         shape = _BulkShape(effective_type, with_metadata, with_expiration, strict_text)
         # The sizes first: a request over the total is refused without loading 100 values of 25 MiB.
-        heads = await self.storage.heads([encoded[name] for name in names])
+        heads = await reader.heads([encoded[name] for name in names])
         live = {
             name: head
             for name, head in zip(names, heads, strict=True)
             if head is not None and self._live(head, encoded[name])
         }
         if sum(head.size for head in live.values()) > MAX_BULK_GET_BYTES:
-            await self._judge_small_values(live, encoded, shape)
+            await self._judge_small_values(reader, live, encoded, shape)
             raise _bulk_too_large()
-        entries = await self.storage.get_many([encoded[name] for name in live])
+        entries = await reader.get_many([encoded[name] for name in live])
         results: dict[str, Any] = dict.fromkeys(names)
         total = 0
         for name, entry in zip(live, entries, strict=True):
@@ -247,7 +303,7 @@ class KVService:
         return results
 
     async def _judge_small_values(
-        self, live: dict[str, EntryHead], encoded: dict[str, bytes], shape: _BulkShape
+        self, reader: BulkReader, live: dict[str, EntryHead], encoded: dict[str, bytes], shape: _BulkShape
     ) -> None:
         """Before refusing a bulk get as too large, judge its small values: one that is not JSON is a 400.
 
@@ -258,17 +314,15 @@ class KVService:
         if shape.value_type != "json" and not shape.strict_text:
             return  # nothing about a text value can be refused
         small = [encoded[name] for name, head in live.items() if head.size <= _JUDGED_BEFORE_REFUSAL]
-        for entry in await self.storage.get_many(small):
+        for entry in await reader.get_many(small):
             if entry is not None:
                 _bulk_value(entry, shape)
 
     async def list(self, prefix: str | None = None, limit: int | None = None, cursor: str | None = None) -> ListResult:
         """A page of live keys in UTF-8 byte order; ``limit`` None means the default (1000)."""
-        if limit is not None:
-            check_list_limit(limit)
-        prefix_bytes = b"" if prefix is None else check_prefix(prefix)
-        after = decode_cursor(cursor) if cursor else None
-        rows, more = await self.storage.list(prefix_bytes, after, limit or MAX_LIST_LIMIT, self.clock.now())
+        prefix_bytes, after, count = list_query(prefix, limit, cursor)
+        rows, more = await self.storage.list(prefix_bytes, after, count, self.clock.now())
+        # ``list_page``'s work inline: this runs on every list call.
         decode = bytes.decode
         keys = [ListKey(decode(key, "utf-8", "replace"), expiration, metadata) for key, expiration, metadata in rows]
         next_cursor = encode_cursor(rows[-1][0]) if more else None
@@ -295,6 +349,21 @@ class KVService:
             length_hint: the body's length if known (``Content-Length``), checked before reading.
             drain: see ``read_stream``.
         """
+        value, expires, metadata_json = await self._checked_put(
+            body, expiration, expiration_ttl, metadata, length_hint, drain
+        )
+        await self.storage.put(key, value, expires, metadata_json)
+
+    async def _checked_put(
+        self,
+        body: Buffer | AsyncIterable[Any],
+        expiration: str | None,
+        expiration_ttl: str | None,
+        metadata: str | None,
+        length_hint: int | None,
+        drain: bool,
+    ) -> tuple[Buffer, int | None, str | None]:
+        # A put's checks in the service's order; the value read whole. Returns what to store.
         expires = resolve_expiration(math.floor(self.clock.now()), expiration, expiration_ttl)
         metadata_json = check_metadata(metadata)
         if length_hint is not None:
@@ -303,7 +372,7 @@ class KVService:
             body = await read_stream(body, drain=drain)
         else:
             check_value_size(len(body))
-        await self.storage.put(key, body, expires, metadata_json)
+        return body, expires, metadata_json
 
     def prepare(self, item: BulkWrite) -> Write:
         """Validate one pair of a bulk write as a single put would be; raises ``KVError``."""

@@ -9,6 +9,7 @@ a refused request's body is read), and turns whatever the handler raises into an
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -20,15 +21,26 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bindings import Clock, Store
+from bindings.fidelity import Fidelity
 
 from ..config import ApiConfig
 from ..loglines import one_line
 from . import account, bulk, keys, namespaces, values
 from .auth import Access, Authenticator
 from .context import ApiContext
-from .envelope import CF_INTERNAL, CF_METHOD_NOT_ALLOWED, CF_NO_ROUTE, CF_ROUTE, CF_VALIDATION, ApiError, to_api_error
+from .envelope import (
+    CF_INTERNAL,
+    CF_METHOD_NOT_ALLOWED,
+    CF_NO_ROUTE,
+    CF_RATE_LIMITED,
+    CF_ROUTE,
+    CF_VALIDATION,
+    ApiError,
+    to_api_error,
+)
 from .openapi import openapi_document
 from .paths import NAMESPACE, NAMESPACES
+from .ratelimit import ApiRateLimiter
 
 __all__ = ["ROUTES", "ApiRoute", "create_api"]
 
@@ -36,7 +48,8 @@ logger = logging.getLogger("workerhost.api")
 
 Handler = Callable[[ApiContext, Request], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
-
+# Cloudflare's text for a caller over the API's rate limit (README, "Production fidelity").
+THROTTLED = "Please wait and consider throttling your request speed"
 
 
 class _KeyConvertor(Convertor[str]):
@@ -108,13 +121,25 @@ def _by_method(endpoints: dict[str, Endpoint]) -> Endpoint:
     return dispatch
 
 
+def _throttle(api: ApiContext, request: Request) -> None:
+    # The user is the credential the request authenticated with; all callers are one while the API is open.
+    credential = Authenticator.credential(request.headers) if api.authenticator.enabled else None
+    wait = api.rate_limiter.admit(credential)
+    if wait is not None:
+        retry_after = str(max(1, math.ceil(wait)))
+        raise ApiError(429, CF_RATE_LIMITED, THROTTLED, bare=True, headers={"retry-after": retry_after})
+
+
 def _endpoint(api: ApiContext, route: ApiRoute) -> Endpoint:
     handler, operation, access = route.handler, route.operation, route.access
+    limiter = api.rate_limiter
 
     async def endpoint(request: Request) -> Response:
         try:
             if access is not None:
                 api.authenticator.require(request.headers, write=access is Access.WRITE)
+                if limiter.enabled:
+                    _throttle(api, request)
             account_id = request.path_params.get("account_id")
             if account_id is not None and account_id != api.account_id:
                 raise _route_error(request)
@@ -147,7 +172,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return response
 
 
-def create_api(store: Store, *, clock: Clock, account_id: str, auth: ApiConfig) -> Starlette:
+def create_api(
+    store: Store,
+    *,
+    clock: Clock,
+    account_id: str,
+    auth: ApiConfig,
+    fidelity: Fidelity | None = None,
+    rate_limiter: ApiRateLimiter | None = None,
+) -> Starlette:
     """The Cloudflare v4 REST API for Workers KV, as an ASGI app to mount at ``/client/v4``.
 
     Args:
@@ -156,8 +189,12 @@ def create_api(store: Store, *, clock: Clock, account_id: str, auth: ApiConfig) 
         clock: the time expiry is judged by.
         account_id: the account id clients must use in paths (32 hex digits).
         auth: the API tokens; with none, the API is open (see ``runtime.config.exposure``).
+        fidelity: the host's production-fidelity state, shared with the handlers' bindings.
+        rate_limiter: the REST rate limit (the host's, which follows reloads); by default one on
+            this clock, on if ``auth.rate_limit`` says so.
     """
-    api = ApiContext(store, clock, account_id, Authenticator(auth))
+    limiter = rate_limiter or ApiRateLimiter(clock, enabled=auth.rate_limit)
+    api = ApiContext(store, clock, account_id, Authenticator(auth), fidelity, limiter)
     by_path: dict[str, dict[str, Endpoint]] = {}
     for route in ROUTES:
         by_path.setdefault(route.path, {})[route.method] = _endpoint(api, route)

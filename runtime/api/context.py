@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from bindings import Clock, Store
+from bindings.fidelity import Fidelity
 from bindings.service import KVService
 
 from .auth import Authenticator
+from .ratelimit import ApiRateLimiter
 
 __all__ = ["ApiContext"]
 
@@ -18,16 +20,29 @@ class ApiContext:
         clock: the time expiry is judged by.
         account_id: the one account this API serves.
         authenticator: checks each request's credentials.
+        fidelity: the host's production-fidelity state; the API serves namespaces with a mode on in
+            its role (README, "Production fidelity").
+        rate_limiter: the REST rate limit, when it is on.
     """
 
-    __slots__ = ("store", "clock", "account_id", "authenticator", "_services")
+    __slots__ = ("store", "clock", "account_id", "authenticator", "fidelity", "rate_limiter", "_services")
 
-    def __init__(self, store: Store, clock: Clock, account_id: str, authenticator: Authenticator) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        account_id: str,
+        authenticator: Authenticator,
+        fidelity: Fidelity | None = None,
+        rate_limiter: ApiRateLimiter | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.account_id = account_id
         self.authenticator = authenticator
-        self._services: dict[str, KVService] = {}
+        self.fidelity = fidelity
+        self.rate_limiter = rate_limiter or ApiRateLimiter(clock, enabled=False)
+        self._services: dict[str, tuple[KVService, object]] = {}
 
     async def service(self, namespace_id: str) -> KVService:
         """The KV service of a namespace; raises ``NamespaceNotFoundError`` if it does not exist (now).
@@ -37,11 +52,17 @@ class ApiContext:
         while the store hands out the same storage for it.
         """
         storage = await self.store.namespace(namespace_id)
-        service = self._services.get(namespace_id)
-        if service is None or service.storage is not storage:
-            service = self._services[namespace_id] = KVService(storage, self.clock)
+        fidelity = self.fidelity
+        state = fidelity.current(namespace_id) if fidelity is not None and fidelity.active else None
+        cached = self._services.get(namespace_id)
+        if cached is not None and cached[0].storage is storage and cached[1] is state:
+            return cached[0]
+        service = KVService(storage, self.clock) if state is None else state.service(storage, edge=False)
+        self._services[namespace_id] = (service, state)
         return service
 
     def forget(self, namespace_id: str) -> None:
-        """Drop the cached service of a deleted namespace."""
+        """Drop the cached service (and production-fidelity state) of a deleted namespace."""
         self._services.pop(namespace_id, None)
+        if self.fidelity is not None:
+            self.fidelity.forget(namespace_id)

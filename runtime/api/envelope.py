@@ -33,6 +33,8 @@ read-only token on a write                    403     10000  ``Authentication er
 wrong account id                              400     7003   ``Could not route to <path>, ...`` + 7000
 no such route                                 404     7000   ``No route for that URI``
 method not allowed                            405     7001   ``Method <M> not available for that URI``
+``KVError`` 429 (``rate_limit``: a key's second) 429  10001  ``<op>: 'Too Many Requests'``
+over the REST rate limit (``api_rate_limit``) 429     971    ``Please wait and consider throttling ...``, bare
 ``StorageFullError``                          507     10002  the store's text
 ``StorageLockedError`` (a file locked too     503     10002  the store's text (nothing was written;
 long by another process)                                     a retry later may succeed)
@@ -63,6 +65,7 @@ from bindings.errors import (
 
 __all__ = [
     "CF_AUTH",
+    "CF_RATE_LIMITED",
     "CF_DUPLICATE_TITLE",
     "CF_INTERNAL",
     "CF_INVALID_TOKEN",
@@ -78,6 +81,7 @@ __all__ = [
     "to_api_error",
 ]
 
+CF_RATE_LIMITED = 971
 CF_INVALID_TOKEN = 1000
 CF_NO_ROUTE = 7000
 CF_METHOD_NOT_ALLOWED = 7001
@@ -132,6 +136,7 @@ class ApiError(Exception):
         pointer: a JSON pointer into the request body naming the culprit (``/3`` for a bulk item),
             sent as the error's ``source.pointer`` as Cloudflare's schema allows.
         more: further ``(code, message)`` errors sent after the first.
+        headers: response headers, e.g. a 429's ``retry-after``.
     """
 
     def __init__(
@@ -143,6 +148,7 @@ class ApiError(Exception):
         bare: bool = False,
         pointer: str | None = None,
         more: tuple[tuple[int, str], ...] = (),
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -151,6 +157,7 @@ class ApiError(Exception):
         self.bare = bare or code in _BARE_CODES
         self.pointer = pointer
         self.more = more
+        self.headers = headers
 
     def response(self, operation: str | None = None) -> EnvelopeResponse:
         """The error envelope, with ``operation`` named in the message unless the error is bare."""
@@ -160,7 +167,7 @@ class ApiError(Exception):
             first["source"] = {"pointer": self.pointer}
         errors = [first, *({"code": code, "message": message} for code, message in self.more)]
         body = {"success": False, "errors": errors, "messages": [], "result": None}
-        return EnvelopeResponse(body, status_code=self.status)
+        return EnvelopeResponse(body, status_code=self.status, headers=self.headers)
 
 
 def success(result: Any, result_info: dict[str, Any] | None = None) -> EnvelopeResponse:

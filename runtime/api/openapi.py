@@ -28,6 +28,8 @@ _ERRORS = {
     404: "The namespace (10013) or key (10009) does not exist, or no route matches the path (7000).",
     413: "A value, metadata or request body is over its limit.",
     414: "A key or prefix is longer than 512 bytes.",
+    429: "With production-fidelity modes on: over the REST rate limit (971), or a key written within the last "
+    "second (10001).",
 }
 
 
@@ -72,8 +74,12 @@ def _responses(ok: Schema, *errors: int) -> dict[str, Schema]:
     return responses
 
 
-def _operation(operation_id: str, summary: str, ok: Schema, errors: tuple[int, ...], **extra: Any) -> Schema:
-    return {"operationId": operation_id, "summary": summary, "responses": _responses(ok, *errors), **extra}
+def _operation(
+    operation_id: str, summary: str, ok: Schema, errors: tuple[int, ...], *, throttled: bool = True, **extra: Any
+) -> Schema:
+    # Every call with credentials counts against the REST rate limit when it is on.
+    statuses = (*errors, 429) if throttled else errors
+    return {"operationId": operation_id, "summary": summary, "responses": _responses(ok, *statuses), **extra}
 
 
 def _param(name: str, where: str, schema: Schema, description: str = "", required: bool = False) -> Schema:
@@ -327,6 +333,7 @@ def _account_paths() -> dict[str, Schema]:
                 "Verify the token",
                 _result(token, "The token is valid."),
                 (401,),
+                throttled=False,
             )
         },
         "/openapi.json": {

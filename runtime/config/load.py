@@ -199,7 +199,8 @@ def _load(
         persist_to=persist_to,
         kv_namespaces=document.kv_namespaces,
         workers=workers,
-        api=_api(document.tokens_env, document.read_tokens_env, environ),
+        api=_api(document.tokens_env, document.read_tokens_env, environ, document.api_rate_limit),
+        fidelity=document.fidelity,
         secrets=secrets,
         host=str(host),
         port=_port(port),
@@ -297,11 +298,14 @@ def _flag(value: Any, env: str) -> bool:
     raise ConfigError(f"{env} must be true or false (1/0, yes/no, on/off), got {value!r}")
 
 
-def _api(tokens_env: str | None, read_tokens_env: str | None, environ: Mapping[str, str]) -> ApiConfig:
+def _api(
+    tokens_env: str | None, read_tokens_env: str | None, environ: Mapping[str, str], rate_limit: bool
+) -> ApiConfig:
     tokens_env = tokens_env or DEFAULT_TOKENS_ENV
     read_tokens_env = read_tokens_env or DEFAULT_READ_TOKENS_ENV
     tokens = _tokens(environ.get(tokens_env, ""))
-    return ApiConfig(tokens_env, read_tokens_env, tokens, _tokens(environ.get(read_tokens_env, "")) - tokens)
+    read_tokens = _tokens(environ.get(read_tokens_env, "")) - tokens
+    return ApiConfig(tokens_env, read_tokens_env, tokens, read_tokens, rate_limit)
 
 
 def _tokens(text: str) -> frozenset[str]:

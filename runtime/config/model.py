@@ -13,6 +13,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from bindings.fidelity import FidelitySettings
+
 from .secrets import DEV_VARS_FILE, Secrets
 from .yamlcache import ParseCache
 
@@ -63,6 +65,8 @@ class KVNamespaceConfig:
     title: str
     id: str | None = None
     line: int = 0
+    # Its own production-fidelity modes (the top-level ones with its block's applied); None: the top-level ones.
+    fidelity: FidelitySettings | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,7 @@ class ApiConfig:
     read_tokens_env: str = DEFAULT_READ_TOKENS_ENV
     tokens: frozenset[str] = field(default=frozenset(), repr=False)
     read_tokens: frozenset[str] = field(default=frozenset(), repr=False)
+    rate_limit: bool = False  # Cloudflare's 1,200 requests per 5 minutes per user (fidelity.api_rate_limit)
 
     @property
     def open(self) -> bool:
@@ -149,6 +154,7 @@ class RuntimeConfig:
     kv_namespaces: tuple[KVNamespaceConfig, ...] = ()
     workers: tuple[WorkerConfig, ...] = ()
     api: ApiConfig = ApiConfig()
+    fidelity: FidelitySettings = FidelitySettings()  # every namespace's modes, unless it has its own
     secrets: Secrets = field(default_factory=Secrets)
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT

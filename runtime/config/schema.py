@@ -15,9 +15,11 @@ from types import MappingProxyType
 from typing import Any, NoReturn
 
 from bindings.catalog import MAX_TITLE_LENGTH, is_namespace_id
+from bindings.fidelity import FidelitySettings
 
 from ..errors import ConfigError
 from .cron import parse_cron
+from .fidelity import API_RATE_LIMIT, read_modes, settings_with
 from .model import HTML_HANDLING, NOT_FOUND_HANDLING, AssetsConfig, KVBindingConfig, KVNamespaceConfig, WorkerConfig
 from .routes import RESERVED_PREFIXES, RoutePattern, parse_route
 from .yamlcache import ParseCache
@@ -25,8 +27,8 @@ from .yamlmarks import MarkedList, MarkedMap, YamlError, parse_yaml
 
 __all__ = ["Document", "read_document"]
 
-_TOP_KEYS = ("account_id", "persist_to", "kv_namespaces", "workers", "api")
-_NAMESPACE_KEYS = ("title", "id")
+_TOP_KEYS = ("account_id", "persist_to", "kv_namespaces", "workers", "api", "fidelity")
+_NAMESPACE_KEYS = ("title", "id", "fidelity")
 _WORKER_KEYS = ("name", "script", "routes", "kv_namespaces", "vars", "triggers", "assets")
 _ASSETS_KEYS = ("directory", "binding", "run_worker_first", "html_handling", "not_found_handling")
 _BINDING_KEYS = ("binding", "namespace")
@@ -50,6 +52,8 @@ class Document:
     workers: tuple[WorkerConfig, ...]
     tokens_env: str | None
     read_tokens_env: str | None
+    fidelity: FidelitySettings
+    api_rate_limit: bool
     warnings: tuple[str, ...] = ()
     dev_host: str | None = None  # a wrangler config's dev.ip
     dev_port: int | None = None  # a wrangler config's dev.port
@@ -146,7 +150,9 @@ class _Reader:
                 self.line_of(top, "account_id"),
                 f"account_id must be 32 lowercase hex digits, got {_describe(account_id)}",
             )
-        namespaces = self.namespaces(top)
+        modes = self.modes(top, "fidelity", host=True)
+        fidelity = settings_with(FidelitySettings(), modes)
+        namespaces = self.namespaces(top, fidelity)
         workers = self.workers(top, namespaces)
         api = self.mapping(top.get("api"), self.line_of(top, "api"), "api", _API_KEYS)
         return Document(
@@ -158,7 +164,23 @@ class _Reader:
             read_tokens_env=self.optional_string(
                 api, "read_tokens_env", "api.read_tokens_env", "an environment variable name"
             ),
+            fidelity=fidelity,
+            api_rate_limit=modes.get(API_RATE_LIMIT, False),
         )
+
+    def modes(self, mapping: MarkedMap, path: str, *, host: bool) -> dict[str, Any]:
+        """The production-fidelity modes a ``fidelity:`` block sets (``runtime.config.fidelity``)."""
+        line = self.line_of(mapping, "fidelity")
+        block = mapping.get("fidelity")
+        if block is None:
+            return {}
+        if not isinstance(block, MarkedMap):
+            self.fail(line, f"{path} must be a mapping of modes, e.g. {{rate_limit: true}}, got {_describe(block)}")
+
+        def fail(key: str, message: str) -> NoReturn:
+            self.fail(block.key_lines.get(key, line), message)
+
+        return read_modes(block, path, fail, host=host)
 
     def optional_string(self, mapping: MarkedMap, key: str, path: str, expected: str) -> str | None:
         if key not in mapping:
@@ -171,16 +193,18 @@ class _Reader:
 
     # --- kv_namespaces -----------------------------------------------------------------------------
 
-    def namespaces(self, top: MarkedMap) -> tuple[KVNamespaceConfig, ...]:
+    def namespaces(self, top: MarkedMap, fidelity: FidelitySettings) -> tuple[KVNamespaceConfig, ...]:
         items = self.sequence(
             top.get("kv_namespaces"), self.line_of(top, "kv_namespaces"), "kv_namespaces", "{title, id?} mappings"
         )
         result: list[KVNamespaceConfig] = []
         for index, (item, line) in enumerate(zip(items, items.item_lines, strict=True)):
-            result.append(self.namespace(item, line, f"kv_namespaces[{index}]", result))
+            result.append(self.namespace(item, line, f"kv_namespaces[{index}]", result, fidelity))
         return tuple(result)
 
-    def namespace(self, item: Any, line: int, path: str, seen: list[KVNamespaceConfig]) -> KVNamespaceConfig:
+    def namespace(
+        self, item: Any, line: int, path: str, seen: list[KVNamespaceConfig], fidelity: FidelitySettings
+    ) -> KVNamespaceConfig:
         entry = self.mapping(item, line, path, _NAMESPACE_KEYS)
         if item is None:
             self.fail(line, f"{path} must be a mapping with keys title, id, got nothing (null)")
@@ -204,7 +228,8 @@ class _Reader:
                     f'{path}.id "{namespace_id}" is already declared by '
                     f"kv_namespaces[{index}] (line {other.line}); expected each id once",
                 )
-        return KVNamespaceConfig(title, namespace_id, line)
+        own = self.modes(entry, f"{path}.fidelity", host=False) if "fidelity" in entry else None
+        return KVNamespaceConfig(title, namespace_id, line, None if own is None else settings_with(fidelity, own))
 
     # --- workers -----------------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from types import MappingProxyType
 from typing import Any
 
 from bindings.catalog import MAX_TITLE_LENGTH, is_namespace_id
+from bindings.fidelity import FidelitySettings
 
 from ..errors import ConfigError
 from .jsonc import JsoncError, parse_jsonc
@@ -268,6 +269,8 @@ class _WranglerReader(_Reader):
             workers=(worker,),
             tokens_env=None,
             read_tokens_env=None,
+            fidelity=FidelitySettings(),  # the production-fidelity modes are kv.yaml's (README "Production fidelity")
+            api_rate_limit=False,
             warnings=tuple(self.warnings),
             dev_host=host,
             dev_port=port,

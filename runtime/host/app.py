@@ -159,7 +159,14 @@ def create_app(
 def _api_app(host: Host) -> ASGIApp:
     from ..api import create_api
 
-    return create_api(host.store, clock=host.clock, account_id=host.config.account_id, auth=host.config.api)
+    return create_api(
+        host.store,
+        clock=host.clock,
+        account_id=host.config.account_id,
+        auth=host.config.api,
+        fidelity=host.fidelity,
+        rate_limiter=host.api_rate_limiter,
+    )
 
 
 class _BuiltOnFirstUse:

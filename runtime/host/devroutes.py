@@ -97,8 +97,10 @@ def status_payload(host: Host) -> dict[str, Any]:
 
 def _worker_status(worker: LoadedWorker, now: float) -> dict[str, Any]:
     config = worker.config
+    plan = worker.version.fidelity
     bindings: list[dict[str, Any]] = [
         {"name": name, "type": "kv_namespace", "namespace_id": info.id, "title": info.title}
+        | ({"fidelity": modes} if (modes := plan.settings_for(info.id).describe()) else {})
         for name, info in worker.namespaces.items()
     ]
     secrets = worker.version.config.secrets

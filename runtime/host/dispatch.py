@@ -17,6 +17,8 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from bindings.fidelity.operations import OperationBudget, end_invocation, start_invocation
+
 from ..errors import HANDLER_FAILURES
 from ..handlers.ctx import ExecutionContext, ScheduledController
 from ..handlers.tracebacks import format_user_traceback
@@ -40,6 +42,8 @@ async def dispatch(
     started = perf_counter()
     version = worker.version
     ctx = ExecutionContext()
+    # ``limits: strict``: the invocation, wait_until work included, gets its budget of KV operations.
+    invocation = start_invocation(OperationBudget()) if worker.counts_operations else None
     version.enter()
     status = 500
     token = _CURRENT.set((worker.scope, ctx))
@@ -59,8 +63,10 @@ async def dispatch(
             status = 500
             await _send_failed(worker, exc, scope, receive, send, debug)
     finally:
+        version.leave(ctx, worker)  # starts the wait_until work, in the invocation's context
+        if invocation is not None:
+            end_invocation(invocation)
         _CURRENT.reset(token)
-        version.leave(ctx, worker)
         log.log(scope["method"], scope["path"], status, started)
 
 
@@ -102,6 +108,7 @@ async def run_scheduled(worker: LoadedWorker, cron: str, scheduled_time_ms: floa
         raise LookupError(f'worker "{worker.name}" has no scheduled handler')
     version = worker.version
     ctx = ExecutionContext()
+    invocation = start_invocation(OperationBudget()) if worker.counts_operations else None
     version.enter()
     token = _CURRENT.set((worker.scope, ctx))
     try:
@@ -109,3 +116,5 @@ async def run_scheduled(worker: LoadedWorker, cron: str, scheduled_time_ms: floa
     finally:
         _CURRENT.reset(token)
         version.leave(ctx, worker)
+        if invocation is not None:
+            end_invocation(invocation)

@@ -20,8 +20,10 @@ from typing import Any
 
 from bindings import SystemClock
 from bindings.clock import Clock
+from bindings.fidelity import Fidelity
 from bindings.storage import Store, open_store
 
+from ..api.ratelimit import ApiRateLimiter
 from ..config import RuntimeConfig, reload_config
 from ..config.redaction import Redactor
 from ..config.secrets import redactor
@@ -84,6 +86,9 @@ class Host:
         self._numbers = itertools.count(1)
         self._reloader: Reloader | None = None
         self._scheduler = Scheduler(lambda: self.version, self.clock)
+        # Production-fidelity state per namespace, shared by bindings and the REST API, kept across reloads.
+        self.fidelity = Fidelity(self.clock)
+        self.api_rate_limiter = ApiRateLimiter(self.clock, enabled=config.api.rate_limit)
         self._tasks: list[asyncio.Task[Any]] = []
         self._reload_task: asyncio.Task[Any] | None = None
         self._retiring: set[asyncio.Task[Any]] = set()
@@ -109,10 +114,11 @@ class Host:
         from bindings.sweeper import sweep_forever
 
         try:
-            self.version = await build_version(next(self._numbers), self.config, self.store, self.clock)
+            self.version = await build_version(next(self._numbers), self.config, self.store, self.clock, self.fidelity)
         except BaseException:
             await self._close_store()
             raise
+        self.fidelity.use(self.version.fidelity)
         self.started = True
         self.request_log.redact = _log_redactor(self.config)
         self.watchdog.start()
@@ -177,13 +183,15 @@ class Host:
         try:
             config = reload_config(self.config)
             config = self._keep_fixed_settings(config)
-            version = await build_version(next(self._numbers), config, self.store, self.clock)
+            version = await build_version(next(self._numbers), config, self.store, self.clock, self.fidelity)
         except WorkerhostError as exc:
             return self._failed(str(exc))
         except Exception as exc:  # a bug of ours or a storage failure: report it, keep serving
             trace = "".join(traceback.format_exception(exc)).rstrip()
             return self._failed(f"{type(exc).__name__}: {exc}", f"reload failed unexpectedly\n{trace}")
         old, self.version, self.config = self.version, version, config  # the swap: one reference
+        self.fidelity.use(version.fidelity)
+        self.api_rate_limiter.enabled = config.api.rate_limit
         self.request_log.redact = _log_redactor(config)
         self.reloads += 1
         if self.reload_failure is not None:

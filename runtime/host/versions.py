@@ -17,9 +17,11 @@ from typing import Any
 
 from bindings import KVNamespace
 from bindings.clock import Clock
+from bindings.fidelity import Fidelity, FidelityPlan
 from bindings.storage.base import NamespaceInfo, Store
 
 from ..config import RuntimeConfig, WorkerConfig
+from ..config.fidelity import fidelity_plan
 from ..config.namespaces import ensure_namespaces
 from ..config.routes import RoutePattern, parse_route
 from ..config.secrets import Redactor
@@ -56,6 +58,7 @@ class LoadedWorker:
         "sink",
         "scope",
         "assets",
+        "counts_operations",
     )
 
     def __init__(
@@ -68,6 +71,7 @@ class LoadedWorker:
         redact: Any,
         scope: WorkerScope | None = None,
         assets: AssetServer | None = None,
+        counts_operations: bool = False,
     ) -> None:
         self.config = config
         self.name = config.name
@@ -82,6 +86,8 @@ class LoadedWorker:
         self.sink = self.run_later  # bound once: every request hands it to its ctx
         self.scope = scope or WorkerScope(env, config.name)  # what `from workers import env` reads
         self.assets = assets  # served before the worker (runtime.host.assets)
+        # A binding has ``limits: strict``: each invocation gets a budget of KV operations.
+        self.counts_operations = counts_operations
 
     def run_later(self, awaitable: Awaitable[Any]) -> None:
         """Start ``wait_until`` work now (the response is out) and keep it until it is done."""
@@ -97,9 +103,16 @@ class LoadedWorker:
 class Version:
     """A loaded generation of all workers, with its route table."""
 
-    def __init__(self, number: int, config: RuntimeConfig, router: Router[LoadedWorker] | None = None) -> None:
+    def __init__(
+        self,
+        number: int,
+        config: RuntimeConfig,
+        router: Router[LoadedWorker] | None = None,
+        fidelity: FidelityPlan | None = None,
+    ) -> None:
         self.number = number
         self.config = config
+        self.fidelity = fidelity or FidelityPlan()  # each namespace's production-fidelity modes
         self.workers: dict[str, LoadedWorker] = {}
         self.router: Router[LoadedWorker] = router or Router(())
         self.loaded_at = time.time()
@@ -168,14 +181,22 @@ class Version:
             unload_module(worker.module)
 
 
-async def build_version(number: int, config: RuntimeConfig, store: Store, clock: Clock) -> Version:
-    """Load every worker of ``config`` as version ``number``; raises ConfigError or HandlerLoadError."""
+async def build_version(
+    number: int, config: RuntimeConfig, store: Store, clock: Clock, fidelity: Fidelity | None = None
+) -> Version:
+    """Load every worker of ``config`` as version ``number``; raises ConfigError or HandlerLoadError.
+
+    Args:
+        fidelity: the host's production-fidelity state, which the bindings of namespaces with a mode
+            on are built on; the host switches it to the version's plan when the version starts serving.
+    """
     namespaces = await ensure_namespaces(store, config)
-    version = Version(number, config)
+    fidelity = fidelity or Fidelity(clock)
+    version = Version(number, config, fidelity=fidelity_plan(config, namespaces))
     routes: list[tuple[RoutePattern, LoadedWorker]] = []
     try:
         for worker_config in config.workers:
-            worker = await _load_worker(version, worker_config, namespaces, store, clock)
+            worker = await _load_worker(version, worker_config, namespaces, store, clock, fidelity)
             version.workers[worker.name] = worker
             routes.extend((parse_route(route), worker) for route in worker_config.routes)
     except BaseException:
@@ -187,16 +208,25 @@ async def build_version(number: int, config: RuntimeConfig, store: Store, clock:
 
 
 async def _load_worker(
-    version: Version, config: WorkerConfig, namespaces: dict[str, NamespaceInfo], store: Store, clock: Clock
+    version: Version,
+    config: WorkerConfig,
+    namespaces: dict[str, NamespaceInfo],
+    store: Store,
+    clock: Clock,
+    fidelity: Fidelity,
 ) -> LoadedWorker:
     secrets = version.config.secrets
     values: dict[str, Any] = dict(config.vars)
     values.update(secrets)
     bound: dict[str, NamespaceInfo] = {}
+    counts_operations = False
     for binding in config.kv_namespaces:
         info = namespaces[binding.namespace]
         bound[binding.binding] = info
-        values[binding.binding] = KVNamespace(await store.namespace(info.id), clock, name=binding.binding)
+        state = fidelity.state(info.id, version.fidelity.settings_for(info.id))
+        counts_operations |= state is not None and state.settings.strict_limits
+        storage = await store.namespace(info.id)
+        values[binding.binding] = KVNamespace(storage, clock, name=binding.binding, fidelity=state)
     assets = None
     if config.assets is not None:
         assets = AssetServer(
@@ -224,7 +254,7 @@ async def _load_worker(
         )
     # A handler may hold an API token too (from a request's headers), so its tracebacks hide those as well.
     redact = Redactor(version.config.hidden_values)
-    return LoadedWorker(config, handlers, env, version, bound, redact, scope, assets)
+    return LoadedWorker(config, handlers, env, version, bound, redact, scope, assets, counts_operations)
 
 
 def _assets_only(name: str, binding: AssetsBinding) -> Handlers:

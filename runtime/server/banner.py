@@ -51,6 +51,8 @@ def render_banner(host: Host, url: str) -> str:
     lines.append(f"KV data    {config.persist_to / 'kv'}  ({namespaces} namespace{'s' if namespaces != 1 else ''})")
     if config.secrets:
         lines.append(f"Secrets    {config.secrets.source}  ({len(config.secrets)}, values hidden)")
+    if config.api.rate_limit:
+        lines.append("REST API   rate limit: 1,200 requests per 5 minutes per user (fidelity.api_rate_limit)")
     watched = f"on: watching scripts, {config.path.name} and secret files" if config.reload else "off"
     lines.append(f"Reload     {watched}")
     if config.processes > 1:
@@ -65,7 +67,8 @@ def render_banner(host: Host, url: str) -> str:
 def _describe(worker: LoadedWorker, name: str) -> str:
     if name in worker.namespaces:
         info = worker.namespaces[name]
-        return f'KV namespace "{info.title}" ({info.id})'
+        modes = worker.version.fidelity.settings_for(info.id).describe()
+        return f'KV namespace "{info.title}" ({info.id})' + (f"  fidelity: {modes}" if modes else "")
     if name in worker.version.config.secrets:
         return "secret (value hidden)"
     assets = worker.config.assets

@@ -10,6 +10,7 @@ from typing import Any
 
 from .plugin import (
     pytest_addoption,
+    pytest_configure,
     workerhost,
     workerhost_app,
     workerhost_async,
@@ -22,6 +23,7 @@ from .plugin import (
 
 __all__ = [
     "pytest_addoption",
+    "pytest_configure",
     "workerhost",
     "workerhost_app",
     "workerhost_async",

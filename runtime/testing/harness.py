@@ -10,6 +10,7 @@ as Starlette's TestClient does) and offers the same helpers as plain calls, for 
     harness.advance(61)                 move the KV clock (a ``ManualClock``) forward: keys expire
     harness.wait_until()                wait for every ``ctx.wait_until`` task started so far
     harness.scheduled("pyworker")       run a scheduled handler now; its exception is raised
+    harness.settle()                    production-fidelity modes: every location sees every write now
     harness.reset()                     empty every namespace mid-test
 
 Each harness is built on one ``create_app`` app; the plugin gives every test its own app, store
@@ -99,10 +100,15 @@ class _Core:
         await run_scheduled(target, cron, when * 1000)
         await self.host.drain()
 
+    async def settle(self) -> None:
+        self.host.fidelity.settle()
+
     async def reset(self) -> None:
         from ..config.namespaces import ensure_namespaces
 
         await self.host.drain()  # work still running could write again after the reset
+        self.host.fidelity.reset()  # rate-limit windows, cached views and lagging lists
+        self.host.api_rate_limiter.reset()
         store = self.host.store
         keep = {info.id for info in (await ensure_namespaces(store, self.config)).values()}
         for info in await store.list_namespaces():
@@ -170,6 +176,10 @@ class AsyncWorkerhost(_Facade):
                 by default.
         """
         await self._core.scheduled(worker, cron, scheduled_time)
+
+    async def settle(self) -> None:
+        """Make eventual consistency catch up: handlers' reads and lists see every write from now on."""
+        await self._core.settle()
 
     async def reset(self) -> None:
         """Empty every declared namespace and delete any other, as if the test had just started."""
@@ -239,6 +249,10 @@ class Workerhost(_Facade):
     ) -> None:
         """Run a worker's scheduled handler now (see ``AsyncWorkerhost.scheduled``)."""
         self._call(lambda: self._core.scheduled(worker, cron, scheduled_time))
+
+    def settle(self) -> None:
+        """Make eventual consistency catch up (see ``AsyncWorkerhost.settle``)."""
+        self._call(self._core.settle)
 
     def reset(self) -> None:
         """Empty every declared namespace and delete any other, as if the test had just started."""

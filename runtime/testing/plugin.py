@@ -19,6 +19,11 @@ Fixtures (each one per test, so nothing is shared between tests, with or without
 
 Cron triggers do not fire on their own in tests: ``scheduled()`` runs a scheduled handler when the
 test says so. See ``runtime.testing.harness`` for the helpers.
+
+Marker ``@pytest.mark.workerhost_fidelity(**modes)`` runs the test's host with production-fidelity
+modes (README, "Production fidelity"), e.g. ``(rate_limit=True, consistency="eventual",
+writes="another_location", limits="strict", api_rate_limit=True)``: they win over kv.yaml's, for
+every namespace.
 """
 
 from __future__ import annotations
@@ -53,6 +58,16 @@ __all__ = [
 
 DEFAULT_CONFIG = "kv.yaml"
 _STARTED = "workerhost_started"
+FIDELITY_MARKER = "workerhost_fidelity"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{FIDELITY_MARKER}(**modes): run the test's workerhost with these production-fidelity modes, over "
+        "kv.yaml's, for every namespace: rate_limit, consistency, writes, cache_ttl, negative_ttl, list_lag, "
+        'limits, api_rate_limit (README "Production fidelity")',
+    )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -87,14 +102,26 @@ def workerhost_config_path(pytestconfig: pytest.Config) -> Path:
 
 
 @pytest.fixture
-def workerhost_config(workerhost_config_path: Path, tmp_path_factory: pytest.TempPathFactory) -> RuntimeConfig:
-    """kv.yaml, loaded and checked, with KV data in a directory of this test's own and no file watching."""
-    from ..config import load_config
-    from ..config.storage import storage_location
-    from ..errors import WorkerhostError
+def workerhost_config(
+    workerhost_config_path: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> RuntimeConfig:
+    """kv.yaml, loaded and checked, with KV data in a directory of this test's own and no file watching.
 
+    A ``workerhost_fidelity`` marker's modes are applied over kv.yaml's.
+    """
+    from ..config import load_config
+    from ..config.fidelity import with_modes
+    from ..config.storage import storage_location
+    from ..errors import ConfigError, WorkerhostError
+
+    marker = request.node.get_closest_marker(FIDELITY_MARKER)
     try:
         config = load_config(workerhost_config_path)
+        if marker is not None:
+            where = f"@pytest.mark.{FIDELITY_MARKER}"
+            if marker.args:
+                raise ConfigError(f"{where}: modes are keyword arguments, e.g. rate_limit=True; got {marker.args!r}")
+            config = with_modes(config, marker.kwargs, where)
     except WorkerhostError as exc:
         problem = exc
     else:

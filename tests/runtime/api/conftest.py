@@ -22,7 +22,9 @@ from starlette.responses import PlainTextResponse
 from starlette.types import Receive, Scope, Send
 
 from bindings import KVNamespace, ManualClock, SqliteStore
+from bindings.fidelity import Fidelity
 from runtime.api import create_api
+from runtime.api.ratelimit import ApiRateLimiter
 from runtime.config import ApiConfig
 
 T = TypeVar("T")
@@ -105,11 +107,22 @@ class LiveApi:
         self.base = f"{self.root}/accounts/{ACCOUNT_ID}/storage/kv/namespaces"
         self.http = httpx.Client(timeout=60)
         self._sdks: list[Cloudflare] = []
+        self.fidelity: Fidelity | None = None
         self.use(OPEN)
 
-    def use(self, auth: ApiConfig) -> None:
-        """Serve a new API app on the same store, with these tokens."""
-        self.server.switchboard.app = create_api(self.store, clock=self.clock, account_id=ACCOUNT_ID, auth=auth)
+    def use(
+        self, auth: ApiConfig, *, fidelity: Fidelity | None = None, rate_limiter: ApiRateLimiter | None = None
+    ) -> None:
+        """Serve a new API app on the same store, with these tokens (and production-fidelity modes)."""
+        self.fidelity = fidelity
+        self.server.switchboard.app = create_api(
+            self.store,
+            clock=self.clock,
+            account_id=ACCOUNT_ID,
+            auth=auth,
+            fidelity=fidelity,
+            rate_limiter=rate_limiter,
+        )
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return self.server.run(coroutine)
@@ -126,8 +139,9 @@ class LiveApi:
         return self.run(self.store.create_namespace(title)).id
 
     def binding(self, namespace_id: str) -> KVNamespace:
-        """A handler's binding on the same store, to check that REST and binding writes meet."""
-        return KVNamespace(self.run(self.store.namespace(namespace_id)), self.clock)
+        """A handler's binding on the same store (and fidelity state), to check that REST and binding writes meet."""
+        state = None if self.fidelity is None else self.fidelity.current(namespace_id)
+        return KVNamespace(self.run(self.store.namespace(namespace_id)), self.clock, fidelity=state)
 
     def values(self, namespace_id: str, key: str) -> str:
         return f"{self.base}/{namespace_id}/values/{key}"

@@ -221,7 +221,7 @@ ERRORS = [
     pytest.param(
         "acount_id: x\n",
         "kv.yaml:1: acount_id is not a known key; expected one of: account_id, persist_to, kv_namespaces, "
-        'workers, api (did you mean "account_id"?)',
+        'workers, api, fidelity (did you mean "account_id"?)',
         id="unknown-top-key",
     ),
     pytest.param(

@@ -7,7 +7,8 @@
         ├── NamespaceNotFoundError
         ├── NamespaceTitleError     a title is missing, too long or already taken
         ├── NamespaceLimitError     the account already has the maximum number of namespaces
-        └── StorageFullError        the disk (or the database's page limit) is full; nothing was written
+        ├── StorageFullError        the disk (or the database's page limit) is full; nothing was written
+        └── StorageUnavailableError the store's server cannot be reached (Redis is down); retry later
 
 KV validation messages are Cloudflare's own (README, "The KV binding"), so a handler sees locally what it
 would see in production: ``str(err)`` is ``"KV PUT failed: 413 Metadata length of 1025 exceeds limit
@@ -24,6 +25,7 @@ __all__ = [
     "NamespaceTitleError",
     "StorageError",
     "StorageFullError",
+    "StorageUnavailableError",
 ]
 
 
@@ -102,3 +104,11 @@ class NamespaceLimitError(StorageError):
 
 class StorageFullError(StorageError):
     """The disk or the database's size limit is full. The write was not applied; earlier data is intact."""
+
+
+class StorageUnavailableError(StorageError):
+    """The store's server cannot be reached or did not answer in time (Redis is down or restarting).
+
+    The operation was not acknowledged: a read can be retried; a write may or may not have been
+    applied, as with any request that gets no answer. The store recovers by itself once the server is back.
+    """

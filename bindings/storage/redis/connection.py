@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -60,7 +62,7 @@ def translate_error(exc: BaseException, settings: RedisSettings) -> BaseExceptio
         error = StorageUnavailableError(f"{where} is unreachable: {_reason(exc)}")
     elif isinstance(exc, redis_errors.ClusterDownError | redis_errors.TryAgainError):
         error = StorageUnavailableError(f"{where}: the Cluster cannot serve this now: {exc}")
-    elif isinstance(exc, redis_errors.ResponseError) and str(exc).startswith("OOM"):
+    elif isinstance(exc, redis_errors.OutOfMemoryError):
         error = StorageFullError(f"{where} is out of memory (maxmemory); the write was not applied")
     elif isinstance(exc, redis_errors.RedisError):
         error = StorageError(f"{where} refused the request: {exc}")
@@ -71,8 +73,17 @@ def translate_error(exc: BaseException, settings: RedisSettings) -> BaseExceptio
 
 
 def _reason(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.rstrip(".")
+    # redis-py says "Error 111 connecting to host:port. Connect call failed (...)"; the error under it
+    # says it better.
+    cause = exc.__cause__ or exc.__context__
+    if isinstance(cause, ssl.SSLError):
+        return str(cause)
+    if isinstance(cause, OSError) and cause.errno:
+        return os.strerror(cause.errno)
+    if isinstance(exc, redis_errors.TimeoutError | TimeoutError):
+        return "no answer within the timeout"
+    text = str(exc).strip()
+    return (text or type(exc).__name__).rstrip(".")
 
 
 class Connector:

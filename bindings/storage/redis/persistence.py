@@ -65,8 +65,6 @@ async def read_durability(connector: Connector) -> Durability:
             return next((each for each in found if not each.durable), found[0])
         return assess(await _config(client), settings.address)
     except redis_errors.ResponseError as exc:
-        if str(exc).startswith("OOM"):
-            raise translate_error(exc, settings) from None
         return Durability(
             None,
             f"{settings.address}: CONFIG GET refused ({exc})",

@@ -34,6 +34,7 @@ wrong account id                              400     7003   ``Could not route t
 no such route                                 404     7000   ``No route for that URI``
 method not allowed                            405     7001   ``Method <M> not available for that URI``
 ``StorageFullError``                          507     10002  the store's text
+``StorageUnavailableError`` (Redis is away)   503     10002  the store's text
 anything else                                 500     10002  ``internal error``
 ============================================  ======  =====  ====================================
 
@@ -55,6 +56,7 @@ from bindings.errors import (
     NamespaceTitleError,
     StorageError,
     StorageFullError,
+    StorageUnavailableError,
 )
 
 __all__ = [
@@ -170,6 +172,8 @@ def to_api_error(exc: Exception) -> ApiError | None:
         return ApiError(400, CF_VALIDATION, str(exc))
     if isinstance(exc, StorageFullError):
         return ApiError(507, CF_INTERNAL, str(exc), bare=True)
+    if isinstance(exc, StorageUnavailableError):
+        return ApiError(503, CF_INTERNAL, str(exc), bare=True)
     if isinstance(exc, StorageError):
         return ApiError(500, CF_INTERNAL, str(exc), bare=True)
     return None

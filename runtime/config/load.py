@@ -31,9 +31,9 @@ from .model import (
     RuntimeConfig,
     WorkerConfig,
 )
-from .schema import read_document
+from .schema import Document, read_document
 from .secrets import DEV_VARS_FILE, Secrets, read_dev_vars
-from .storage import storage_location
+from .storage import StorageChoice, resolve_storage
 from .yamlcache import ParseCache
 
 __all__ = ["SETTINGS", "Setting", "load_config", "reload_config", "resolve_setting", "setting_given"]
@@ -61,6 +61,14 @@ SETTINGS = (
         f"where KV data lives (default: kv.yaml's persist_to, else {DEFAULT_PERSIST_TO} beside kv.yaml)",
     ),
     Setting(
+        "storage",
+        "--storage",
+        "WORKERHOST_STORAGE",
+        None,
+        "where KV data lives: a directory, or a URL such as redis://host:6379/0 for one state shared by "
+        "many hosts (default: kv.yaml's storage, else SQLite in the persist directory)",
+    ),
+    Setting(
         "processes",
         "--workers",
         "WORKERHOST_WORKERS",
@@ -74,6 +82,14 @@ SETTINGS = (
         "WORKERHOST_MAX_DB_PAGES",
         None,
         "cap each KV database file at this many 4 KiB pages, to see how handlers cope with a full disk",
+    ),
+    Setting(
+        "require_durable",
+        "--require-durable",
+        "WORKERHOST_REQUIRE_DURABLE",
+        False,
+        "refuse to start unless the KV store keeps every acknowledged write through a crash "
+        "(Redis: appendonly yes, appendfsync always)",
     ),
 )
 _SETTINGS = {setting.name: setting for setting in SETTINGS}
@@ -91,8 +107,8 @@ def load_config(
     Args:
         path: the config file; by default ``overrides["config"]``, then ``$WORKERHOST_CONFIG``, then ``kv.yaml``.
         environ: the environment to read ``WORKERHOST_*`` settings and API tokens from (default ``os.environ``).
-        overrides: CLI flags by setting name (``host``, ``port``, ``persist_to``, ``processes``, ``no_reload``,
-            ``max_db_pages``, ``config``); a value of None means the flag was not given.
+        overrides: CLI flags by setting name (``host``, ``port``, ``persist_to``, ``storage``, ``processes``,
+            ``no_reload``, ``max_db_pages``, ``require_durable``, ``config``); None means the flag was not given.
         parse_cache: where parsed kv.yaml documents are kept (``workerhost dev`` passes one, so an
             unchanged file loads without PyYAML); reloads of the returned config use it too.
 
@@ -126,6 +142,14 @@ def _load(
     secrets = read_dev_vars(path.parent / DEV_VARS_FILE, _sibling_display(source, DEV_VARS_FILE))
     workers = _apply_secrets(document.workers, secrets, source)
     persist_to = _persist_to(document.persist_to, path.parent, overrides, environ)
+    persist_given = document.persist_to is not None or resolve_setting("persist_to", overrides, environ) is not None
+    storage, persist_to = resolve_storage(
+        _storage_choice(document, source, path.parent, overrides, environ),
+        persist_to,
+        environ,
+        persist_to_given=persist_given,
+        max_db_pages=_max_db_pages(resolve_setting("max_db_pages", overrides, environ)),
+    )
     return RuntimeConfig(
         path=path,
         source=source,
@@ -139,9 +163,8 @@ def _load(
         port=_port(resolve_setting("port", overrides, environ)),
         processes=_processes(resolve_setting("processes", overrides, environ)),
         reload=not _flag(resolve_setting("no_reload", overrides, environ), _SETTINGS["no_reload"].env),
-        storage=storage_location(
-            persist_to, environ, max_db_pages=_max_db_pages(resolve_setting("max_db_pages", overrides, environ))
-        ),
+        storage=storage,
+        require_durable=_flag(resolve_setting("require_durable", overrides, environ), _SETTINGS["require_durable"].env),
         environ=environ,
         overrides=MappingProxyType(dict(overrides)),
         parse_cache=cache,
@@ -169,6 +192,20 @@ def _persist_to(from_file: str | None, base: Path, overrides: Mapping[str, Any],
     if chosen is not None:
         return Path(chosen).absolute()
     return (base / (from_file or DEFAULT_PERSIST_TO)).absolute()
+
+
+def _storage_choice(
+    document: Document, source: str, base: Path, overrides: Mapping[str, Any], environ: Mapping[str, str]
+) -> StorageChoice | None:
+    # A flag or an environment variable is relative to the working directory; kv.yaml's value to kv.yaml.
+    if overrides.get("storage") is not None:
+        return StorageChoice(str(overrides["storage"]), "--storage", Path.cwd())
+    setting = _SETTINGS["storage"]
+    if environ.get(setting.env) is not None:
+        return StorageChoice(environ[setting.env], setting.env, Path.cwd())
+    if document.storage is not None:
+        return StorageChoice(document.storage, f"{source}:{document.storage_line}: storage", base)
+    return None
 
 
 def _port(value: Any) -> int:

@@ -104,8 +104,10 @@ class RuntimeConfig:
     processes: int = 1  # server processes sharing the listening socket (``--workers``)
     reload: bool = True
     # Where the KV store lives, as ``bindings.storage.open_store`` takes it: built by ``load_config``
-    # from persist_to and the engine's settings (``runtime.config.storage``).
-    storage: str = DEFAULT_PERSIST_TO
+    # from the storage setting, persist_to and the engine's settings (``runtime.config.storage``).
+    # Kept out of repr: a Redis URL may hold a password.
+    storage: str = field(default=DEFAULT_PERSIST_TO, repr=False)
+    require_durable: bool = False  # refuse to start on a store that can lose acknowledged writes
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False, compare=False)
     overrides: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     parse_cache: ParseCache | None = field(default=None, repr=False, compare=False)  # reused by reloads

@@ -25,7 +25,7 @@ from .yamlmarks import MarkedList, MarkedMap, YamlError, parse_yaml
 
 __all__ = ["Document", "read_document"]
 
-_TOP_KEYS = ("account_id", "persist_to", "kv_namespaces", "workers", "api")
+_TOP_KEYS = ("account_id", "persist_to", "storage", "kv_namespaces", "workers", "api")
 _NAMESPACE_KEYS = ("title", "id")
 _WORKER_KEYS = ("name", "script", "routes", "kv_namespaces", "vars", "triggers")
 _BINDING_KEYS = ("binding", "namespace")
@@ -45,6 +45,8 @@ class Document:
 
     account_id: str | None
     persist_to: str | None
+    storage: str | None
+    storage_line: int
     kv_namespaces: tuple[KVNamespaceConfig, ...]
     workers: tuple[WorkerConfig, ...]
     tokens_env: str | None
@@ -148,6 +150,10 @@ class _Reader:
         return Document(
             account_id=account_id,
             persist_to=self.optional_string(top, "persist_to", "persist_to", "a directory path"),
+            storage=self.optional_string(
+                top, "storage", "storage", "a storage location: a directory, or a URL such as redis://host:6379/0"
+            ),
+            storage_line=self.line_of(top, "storage"),
             kv_namespaces=namespaces,
             workers=workers,
             tokens_env=self.optional_string(api, "tokens_env", "api.tokens_env", "an environment variable name"),

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from ..config.storage import describe_storage
 from .pages import not_found_page, wants_html
 from .scheduler import fire_scheduled, pick_scheduled, scheduled_cron
 
@@ -53,6 +54,7 @@ def status_payload(host: Host) -> dict[str, Any]:
         "loaded_at": None if version is None else _iso(version.loaded_at),
         "config": str(host.config.path),
         "persist_to": str(host.config.persist_to),
+        "storage": _storage_status(host),
         "reload": {
             "enabled": host.config.reload,
             "reloads": host.reloads,
@@ -62,6 +64,15 @@ def status_payload(host: Host) -> dict[str, Any]:
         "workers": [] if version is None else [_worker_status(w) for w in version.workers.values()],
         "in_flight": 0 if version is None else version.in_flight,
         "pending_wait_until": 0 if version is None else version.pending,
+    }
+
+
+def _storage_status(host: Host) -> dict[str, Any]:
+    durability = host.durability
+    return {
+        "location": describe_storage(host.config.storage, host.config.persist_to),
+        "durable": None if durability is None else durability.durable,
+        "warning": None if durability is None else durability.warning(),
     }
 
 

@@ -10,12 +10,23 @@
     persistence.py  whether the server keeps acknowledged writes through a crash
     store.py        ``RedisStore``
 
-Importing this package imports redis-py (``pip install 'workerhost[redis]'``); ``open_store`` does
-so only for a location that names Redis.
+redis-py (``pip install 'workerhost[redis]'``) is imported with ``store.py``, only when a location
+names Redis: reading a location (``location.py``) needs nothing but the standard library.
 """
 
 from __future__ import annotations
 
-from .store import RedisStore
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .store import RedisStore
 
 __all__ = ["RedisStore"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RedisStore":
+        from .store import RedisStore
+
+        return RedisStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

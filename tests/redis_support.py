@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -79,7 +80,8 @@ class RedisServer:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.config = {**DURABLE, **(config or {})}
         self.port = 0
-        self.socket_path = str(directory / "redis.sock")
+        # A unix socket's path must stay under 108 bytes; pytest's nested temp dirs can be longer.
+        self.socket_path = str(Path(tempfile.mkdtemp(prefix="wh-redis-")) / "redis.sock")
         self.process: subprocess.Popen[bytes] | None = None
         self.port_fixed = False  # once started, restarts come back on the same port
 

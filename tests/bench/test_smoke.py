@@ -17,6 +17,8 @@ from bench.__main__ import ALL_KEYS
 from bench.load import parse_wrk
 from tests.support import ROOT
 
+pytestmark = pytest.mark.sqlite_only  # the bench sets its own stores, SQLite and Redis side by side
+
 WRK_OUTPUT = """\
 Running 5s test @ http://127.0.0.1:8787/read
   2 threads and 64 connections

@@ -20,9 +20,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.redis_fixtures import _storage_for_the_session, _storage_for_the_test, redis_server
+from tests.redis_fixtures import _storage_for_the_module, _storage_for_the_session, _storage_for_the_test, redis_server
 
-__all__ = ["_storage_for_the_session", "_storage_for_the_test", "redis_server"]
+__all__ = [
+    "_storage_for_the_module",
+    "_storage_for_the_session",
+    "_storage_for_the_test",
+    "redis_server",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from tests.redis_fixtures import _storage_for_the_session, _storage_for_the_test, redis_cluster, redis_server
+from tests.redis_fixtures import (
+    _storage_for_the_module,
+    _storage_for_the_session,
+    _storage_for_the_test,
+    redis_cluster,
+    redis_server,
+)
 
-__all__ = ["_storage_for_the_session", "_storage_for_the_test", "redis_cluster", "redis_server"]
+__all__ = [
+    "_storage_for_the_module",
+    "_storage_for_the_session",
+    "_storage_for_the_test",
+    "redis_cluster",
+    "redis_server",
+]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -77,6 +77,20 @@ def _storage_for_the_session(request: pytest.FixtureRequest) -> Iterator[None]:
     patch.undo()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _storage_for_the_module(request: pytest.FixtureRequest) -> Iterator[None]:
+    # A module marked sqlite_only may start a server for all its tests: it must start on SQLite too.
+    marks = getattr(request.module, "pytestmark", [])
+    marks = marks if isinstance(marks, list) else [marks]
+    if storage_under_test() != "redis" or not any(mark.name == "sqlite_only" for mark in marks):
+        yield
+        return
+    patch = pytest.MonkeyPatch()
+    patch.delenv(STORAGE_ENV, raising=False)
+    yield
+    patch.undo()
+
+
 @pytest.fixture(autouse=True)
 def _storage_for_the_test(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     if storage_under_test() != "redis":

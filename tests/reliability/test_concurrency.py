@@ -171,7 +171,7 @@ def test_hosts_and_other_processes_write_the_same_namespaces_at_once(
     for client in clients:
         expected.update(client.acked)
     for acked, err in written:
-        assert "locked" not in err
+        assert "is locked" not in err
         expected.update(acked)
     assert len(expected) == len(clients) * REQUESTS_PER_CLIENT * 7 // 3 + len(writers) * KEYS_PER_WRITER
     stored = read_everything(persist, namespace_id)
@@ -183,6 +183,7 @@ def test_hosts_and_other_processes_write_the_same_namespaces_at_once(
     assert stored[HOT_KEY] in hot
     for server in servers:
         log = server.stderr()
-        assert "locked" not in log and "[error]" not in log and " 500 " not in log, log[-2000:]
+        # "is locked", not "locked": the watchdog's "blocked the event loop" note is no failure.
+        assert "is locked" not in log and "[error]" not in log and " 500 " not in log, log[-2000:]
     if engine == "sqlite":
         assert_sound(persist)

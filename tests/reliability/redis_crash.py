@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     campaign = run_campaign(
         args.kills, args.writes, writers=args.writers, seed=args.seed, workdir=args.dir, redis_settings=settings
     )
-    print(campaign.summary().replace("integrity checks", "consistency checks"))
+    print("redis " + campaign.summary().replace("integrity checks", "consistency checks"))
     for problem in (campaign.lost + campaign.torn + campaign.failures + campaign.integrity)[:20]:
         print(f"  PROBLEM: {problem}")
     return 0 if campaign.ok else 1

@@ -151,12 +151,14 @@ class RedisServer:
             self.process.wait()
 
     def stop(self) -> None:
+        """Stop it for good (SIGTERM) and remove its socket's folder; its data folder stays with the test's."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.kill()
+        shutil.rmtree(Path(self.socket_path).parent, ignore_errors=True)
 
     def log(self) -> str:
         path = self.directory / "redis.log"

@@ -17,7 +17,7 @@ from bindings import NamespaceNotFoundError
 from bindings.storage import Write
 from bindings.storage.redis import RedisStore
 from bindings.storage.redis.location import parse_redis_location
-from tests.redis_support import RedisServer
+from tests.redis_support import RedisCluster, RedisServer
 
 pytestmark = pytest.mark.anyio
 
@@ -195,3 +195,18 @@ async def test_prefixes_keep_stores_apart(redis_server: RedisServer) -> None:
         await second.destroy()
         await first.close()
         await second.close()
+
+
+async def test_destroy_empties_a_prefix_on_a_cluster_too(redis_cluster: RedisCluster) -> None:
+    store = RedisStore(redis_cluster.location())
+    try:
+        for title in ("one", "two", "three"):  # their keys land in different slots, on different masters
+            storage = await store.namespace((await store.create_namespace(title)).id)
+            await storage.put_many([Write(f"k{i}".encode(), b"v", 5_000_000_000) for i in range(20)])
+        await store.destroy()
+        assert await store.list_namespaces() == []
+        prefix = store.settings.prefix
+        for node in redis_cluster.nodes:
+            assert node.cli("--scan", "--pattern", f"{{{prefix}*") == ""
+    finally:
+        await store.close()

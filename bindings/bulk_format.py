@@ -19,7 +19,7 @@ from typing import Any
 
 from .errors import KVError
 from .javascript import js_string
-from .limits import parse_int, to_int32
+from .limits import check_int32_text
 from .service import BulkWrite
 
 __all__ = ["BulkItemError", "key_name", "pair"]
@@ -42,14 +42,10 @@ def _wire_number(index: int, item: dict[str, Any], name: str) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise BulkItemError(index, f'"{name}" must be a number')
     text = js_string(value)
-    # The binding coerces these options to int32 before the service sees them; raw text is held
-    # to the same range (the store's integers are 64-bit).
-    parsed = parse_int(text)
-    if parsed is not None:
-        try:
-            to_int32(parsed)
-        except KVError as exc:
-            raise BulkItemError(index, f'"{name}": {exc.message}') from None
+    try:
+        check_int32_text(text)
+    except KVError as exc:
+        raise BulkItemError(index, f'"{name}": {exc.message}') from None
     return text
 
 

@@ -56,7 +56,7 @@ def check_namespace_id(namespace_id: object) -> str:
 
 
 def check_title(title: object) -> str:
-    """A title for a new or renamed namespace; raises ``NamespaceTitleError`` if missing, blank or too long.
+    """A title for a new or renamed namespace; ``NamespaceTitleError`` if missing, blank, too long or not Unicode.
 
     That it is unique is the engine's to check, atomically with the write (``duplicate_title``).
     """
@@ -64,6 +64,11 @@ def check_title(title: object) -> str:
         raise NamespaceTitleError(_MISSING_TITLE, missing=True)
     if len(title) > MAX_TITLE_LENGTH:
         raise NamespaceTitleError(f"title must be at most {MAX_TITLE_LENGTH} characters, got {len(title)}")
+    if not title.isascii():
+        try:
+            title.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate ("\ud800" in JSON, a non-UTF-8 argv byte) has no stored form
+            raise NamespaceTitleError("title is not valid Unicode (it has a lone surrogate)") from None
     return title
 
 

@@ -6,11 +6,16 @@ instead of sleeping, as Miniflare's fake timers do.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Clock", "ManualClock", "SystemClock"]
+__all__ = ["LAST_TIME", "Clock", "ManualClock", "SystemClock"]
+
+# The last millisecond a datetime can show (9999-12-31T23:59:59.999Z). Handlers turn times into
+# dates, and expirations must fit the store's integers, so no clock (and no scheduled run) goes past it.
+LAST_TIME = 253_402_300_799.999
 
 
 @runtime_checkable
@@ -36,10 +41,12 @@ class ManualClock:
     Args:
         start: the initial time in seconds since the epoch; defaults to the current wall-clock time,
             so values written with absolute expirations near "now" behave as in production.
+
+    Times are finite and at most ``LAST_TIME`` (9999-12-31); a move past it raises ValueError.
     """
 
     def __init__(self, start: float | None = None) -> None:
-        self._now = time.time() if start is None else float(start)
+        self._now = time.time() if start is None else _checked(float(start))
         self._lock = threading.Lock()  # handlers and tests may share it across threads
 
     def now(self) -> float:
@@ -47,16 +54,22 @@ class ManualClock:
 
     def advance(self, seconds: float) -> float:
         """Move the clock forward by ``seconds`` and return the new time."""
-        if seconds < 0:
+        if not seconds >= 0:  # NaN too
             raise ValueError(f"a clock only moves forward; got advance({seconds!r})")
         with self._lock:
-            self._now += seconds
+            self._now = _checked(self._now + seconds)
             return self._now
 
     def set(self, now: float) -> None:
         """Jump to an absolute time (which may be earlier, to replay a scenario)."""
         with self._lock:
-            self._now = float(now)
+            self._now = _checked(float(now))
 
     def __repr__(self) -> str:
         return f"ManualClock({self._now!r})"
+
+
+def _checked(now: float) -> float:
+    if not (math.isfinite(now) and abs(now) <= LAST_TIME):
+        raise ValueError(f"a clock's time must be finite and within 9999-12-31 (±{LAST_TIME} s), got {now!r}")
+    return now

@@ -12,7 +12,7 @@ import math
 from decimal import Decimal
 from typing import Any, NoReturn
 
-__all__ = ["js_string", "parse_json", "reject_json_constant"]
+__all__ = ["js_string", "parse_json", "parse_json_int", "reject_json_constant"]
 
 
 def js_string(value: int | float) -> str:
@@ -54,9 +54,21 @@ def reject_json_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def parse_json_int(digits: str) -> int | float:
+    """For ``json.loads(parse_int=...)``: an integer literal, exact where Python can convert it.
+
+    ``JSON.parse`` reads every number as a double, so a literal of thousands of digits is a huge one
+    (Infinity). Python's ``int()`` refuses more than 4,300 digits; such a literal becomes the double.
+    """
+    try:
+        return int(digits)
+    except ValueError:
+        return float(digits)  # float() has no digit limit: it gives inf past about 1.8e308
+
+
 def parse_json(text: str | bytes | bytearray) -> Any:
-    """``JSON.parse``: Python's ``json.loads`` without ``NaN`` and ``Infinity``.
+    """``JSON.parse``: Python's ``json.loads`` without ``NaN`` and ``Infinity``, and with numbers of any length.
 
     Raises ValueError for text that is not JSON, and RecursionError for arrays nested too deeply.
     """
-    return json.loads(text, parse_constant=reject_json_constant)
+    return json.loads(text, parse_constant=reject_json_constant, parse_int=parse_json_int)

@@ -21,7 +21,7 @@ from typing import Any, Literal, NoReturn, TypeGuard
 
 from .clock import Clock, SystemClock
 from .errors import KVError
-from .javascript import js_string
+from .javascript import js_string, parse_json
 from .limits import check_key_name, encode_metadata, to_int32, unsupported_value
 from .results import GetWithMetadataResult, ListResult
 from .service import KVService
@@ -70,7 +70,7 @@ def _convert(value: bytes, value_type: str) -> Any:
     if value_type == "text":
         return value.decode("utf-8", "replace")
     if value_type == "json":
-        return json.loads(value.decode("utf-8", "replace"))
+        return parse_json(value.decode("utf-8", "replace"))
     if value_type == "bytes":
         return bytes(value)
     if value_type == "arrayBuffer":

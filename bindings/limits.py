@@ -39,6 +39,8 @@ __all__ = [
     "check_bulk_count",
     "check_bulk_type",
     "check_cache_ttl",
+    "check_int32",
+    "check_int32_text",
     "check_key",
     "check_key_name",
     "check_list_limit",
@@ -69,11 +71,47 @@ INT32_MAX = 2**31 - 1
 MAX_SAFE_INTEGER = 2**53 - 1
 
 _OUT_OF_RANGE = f"Value out of range. Must be between {INT32_MIN} and {INT32_MAX} (inclusive)."
-_JS_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?Infinity")
-_JS_PARSE_INT = re.compile(r"\s*([+-]?)(0[xX][0-9a-fA-F]+|\d+)")
+# What JavaScript trims around a number (ECMA-262 WhiteSpace and LineTerminator); Python's str.strip()
+# and \s differ (they take \x1c-\x1f and \x85, and leave U+FEFF).
+_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+# Digits are ASCII only: JavaScript reads no other script's digits, and neither do these patterns.
+_JS_NUMBER = re.compile(
+    rf"[{_JS_SPACE}]*(?:([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?Infinity)"
+    rf"|0[xX]([0-9a-fA-F]+)|0[oO]([0-7]+)|0[bB]([01]+))[{_JS_SPACE}]*"
+)
+_JS_BLANK = re.compile(rf"[{_JS_SPACE}]*")
+_JS_PARSE_INT = re.compile(rf"[{_JS_SPACE}]*([+-]?)(?:0[xX]([0-9a-fA-F]+)|([0-9]+))")
+# parseInt gives a double; past this many digits a value is beyond every range checked here (and
+# beyond 2**53, where a double stops being exact), so only its magnitude is kept.
+_EXACT_DIGITS = 19
 
 
 # --- numbers -------------------------------------------------------------------------------------
+
+
+def _as_float(number: int) -> float:
+    """A double as JavaScript would hold ``number``: Infinity past the largest finite one."""
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf
+
+
+def _string_to_number(text: str) -> float:
+    """JavaScript's ``Number(text)``: NaN for anything that is not a numeric literal."""
+    if _JS_BLANK.fullmatch(text):
+        return 0.0
+    match = _JS_NUMBER.fullmatch(text)
+    if match is None:
+        return math.nan
+    decimal, hexadecimal, octal, binary = match.groups()
+    if decimal is not None:
+        return float(decimal)  # float() reads "Infinity" too, and any number of digits
+    # Digits in a power-of-two base convert in linear time, however many there are.
+    for digits, base in ((hexadecimal, 16), (octal, 8), (binary, 2)):
+        if digits is not None:
+            return _as_float(int(digits, base))
+    raise AssertionError(text)
 
 
 def _js_to_number(value: Any) -> float:
@@ -85,19 +123,26 @@ def _js_to_number(value: Any) -> float:
     if isinstance(value, float):
         return value
     if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return 0.0
-        if _JS_NUMBER.fullmatch(text):
-            return float(text.replace("Infinity", "inf"))
-        for prefix, base in (("0x", 16), ("0o", 8), ("0b", 2)):
-            if text[:2].lower() == prefix:
-                try:
-                    return float(int(text[2:], base))
-                except ValueError:
-                    return math.nan
-        return math.nan
+        return _string_to_number(value)
     return math.nan
+
+
+def check_int32(value: float) -> None:
+    """Refuse a number outside the int32 range with V8's ``TypeError`` (workerd's ``int`` parameters)."""
+    if not INT32_MIN <= value <= INT32_MAX:
+        raise KVTypeError(400, _OUT_OF_RANGE)
+
+
+def check_int32_text(raw: str | None) -> None:
+    """Refuse number text (a query parameter, a flag, a bulk item's number) outside int32, as ``check_int32``.
+
+    The binding coerces ``expiration`` and ``expiration_ttl`` to int32 before the service sees them;
+    text that reaches the service another way is held to the same range (the store's integers are
+    64-bit). It is read as ``parseInt`` reads it, so a number of any length is out of range, as the
+    huge double JavaScript makes of it is; text that is no number at all is the service's to refuse.
+    """
+    if raw is not None and (value := parse_int(raw)) is not None:
+        check_int32(value)
 
 
 def to_int32(value: Any) -> int:
@@ -107,24 +152,36 @@ def to_int32(value: Any) -> int:
     int32 range is refused with V8's ``TypeError``.
     """
     if isinstance(value, int) and not isinstance(value, bool):
-        number: float | int = value
-    else:
-        number = _js_to_number(value)
-        if math.isnan(number) or math.isinf(number):
-            return 0
-        number = math.trunc(number)
-    if not INT32_MIN <= number <= INT32_MAX:
-        raise KVTypeError(400, _OUT_OF_RANGE)
-    return int(number)
+        check_int32(value)
+        return value
+    number = _js_to_number(value)
+    if math.isnan(number) or math.isinf(number):
+        return 0
+    truncated = math.trunc(number)
+    check_int32(truncated)
+    return truncated
 
 
-def parse_int(raw: str) -> int | None:
-    """JavaScript's ``parseInt(raw)``, which the KV service applies to query parameters; None for NaN."""
+def parse_int(raw: str) -> int | float | None:
+    """JavaScript's ``parseInt(raw)``, which the KV service applies to query parameters; None for NaN.
+
+    Like JavaScript, it reads any number of digits: a value of up to 19 digits comes back exact (an
+    int); a longer one as the double JavaScript would make of it (a float, ``inf`` past about 1.8e308).
+    That is past every limit it is checked against, so callers refuse it as out of range, and no
+    input converts slowly or raises (``int()`` refuses more than 4,300 digits).
+    """
     match = _JS_PARSE_INT.match(raw)
     if match is None:
         return None
-    sign, digits = match.groups()
-    number = int(digits, 16) if digits[:2].lower() == "0x" else int(digits)
+    sign, hexadecimal, decimal = match.groups()
+    number: int | float
+    if hexadecimal is not None:
+        number = int(hexadecimal, 16)  # a power-of-two base: linear in the digits, no limit applies
+        if number.bit_length() > 64:
+            number = _as_float(number)
+    else:
+        digits = decimal.lstrip("0") or "0"
+        number = int(digits) if len(digits) <= _EXACT_DIGITS else float(digits)
     return -number if sign == "-" else number
 
 
@@ -192,11 +249,12 @@ def check_cache_ttl(cache_ttl: int | None, raw: object = None) -> None:
         raise KVError(400, f"Invalid cache_ttl of {shown}. Cache TTL must be at least {MIN_CACHE_TTL}.")
 
 
-def _check_representable(value: int, name: str, raw: str) -> None:
+def _representable(value: int | float, name: str, raw: str) -> int:
     # parseInt accepts any number of digits; beyond JS's safe integers no expiration is meaningful
     # (and beyond int64 none can be stored).
     if value > MAX_SAFE_INTEGER:
         raise KVError(400, f"Invalid {name} of {raw}. Please specify integer less than {MAX_SAFE_INTEGER + 1}.")
+    return int(value)
 
 
 def resolve_expiration(now: int, raw_expiration: str | None, raw_expiration_ttl: str | None) -> int | None:
@@ -210,12 +268,12 @@ def resolve_expiration(now: int, raw_expiration: str | None, raw_expiration_ttl:
         raw_expiration_ttl: the ``expiration_ttl`` parameter as sent, or None.
     """
     if raw_expiration_ttl is not None:
-        ttl = parse_int(raw_expiration_ttl)
-        if ttl is None or ttl <= 0:
+        parsed_ttl = parse_int(raw_expiration_ttl)
+        if parsed_ttl is None or parsed_ttl <= 0:
             raise KVError(
                 400, f"Invalid expiration_ttl of {raw_expiration_ttl}. Please specify integer greater than 0."
             )
-        _check_representable(ttl, "expiration_ttl", raw_expiration_ttl)
+        ttl = _representable(parsed_ttl, "expiration_ttl", raw_expiration_ttl)
         if ttl < MIN_EXPIRATION_TTL:
             raise KVError(
                 400,
@@ -224,15 +282,15 @@ def resolve_expiration(now: int, raw_expiration: str | None, raw_expiration_ttl:
             )
         return now + ttl
     if raw_expiration is not None:
-        expiration = parse_int(raw_expiration)
-        if expiration is None or expiration <= now:
+        parsed = parse_int(raw_expiration)
+        if parsed is None or parsed <= now:
             raise KVError(
                 400,
                 f"Invalid expiration of {raw_expiration}. Please specify integer greater than the current number "
                 "of seconds since the UNIX epoch.",
                 code=10033,
             )
-        _check_representable(expiration, "expiration", raw_expiration)
+        expiration = _representable(parsed, "expiration", raw_expiration)
         if expiration < now + MIN_EXPIRATION_TTL:
             raise KVError(
                 400,
@@ -282,10 +340,11 @@ def check_metadata(metadata_json: str | None) -> str | None:
     check_metadata_size(metadata_json)
     try:
         parsed = parse_json(metadata_json)
+        # JSON null is "no metadata": Cloudflare only returns metadata that is non-null.
+        return None if parsed is None else _compact_json(parsed)
     except (ValueError, RecursionError):
+        # Also a number past the largest double (1e400): JSON has no way to write it back.
         raise KVError(400, "metadata must be valid json", code=10147) from None
-    # JSON null is "no metadata": Cloudflare only returns metadata that is non-null.
-    return None if parsed is None else _compact_json(parsed)
 
 
 def unsupported_value() -> KVTypeError:

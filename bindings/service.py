@@ -21,6 +21,7 @@ from typing import Any
 
 from .clock import Clock
 from .errors import KVError
+from .javascript import parse_json
 from .limits import (
     MAX_BULK_GET_BYTES,
     MAX_LIST_LIMIT,
@@ -99,8 +100,8 @@ def _bulk_value(entry: Entry, shape: _BulkShape) -> Any:
     text = _decode(entry.value, shape.strict_text)
     if shape.value_type == "json":
         try:
-            value = json.loads(text)
-        except ValueError:
+            value = parse_json(text)  # as JSON.parse: a 5,000-digit number is a huge double, NaN no JSON
+        except (ValueError, RecursionError):
             raise KVError(400, "At least one of the requested keys corresponds to a non-json value") from None
     else:
         value = text

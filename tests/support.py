@@ -62,7 +62,13 @@ class DevServer:
     """``python -m runtime dev`` in a subprocess on a free loopback port."""
 
     def __init__(
-        self, config: Path, persist_to: Path, *, args: tuple[str, ...] = (), env: dict[str, str] | None = None
+        self,
+        config: Path,
+        persist_to: Path,
+        *,
+        args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+        preexec_fn: Callable[[], None] | None = None,
     ):
         self.config = config
         self.persist_to = persist_to
@@ -72,8 +78,12 @@ class DevServer:
         self.env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", **(env or {})}
         logs = persist_to.parent / f"server-{self.port}"
         self.stdout_path, self.stderr_path = logs.with_suffix(".out"), logs.with_suffix(".err")
+        self.preexec_fn = preexec_fn  # runs in the child before it starts, e.g. to lower a resource limit
         self.process: subprocess.Popen[bytes] | None = None
         self.client = httpx.Client(base_url=self.url, timeout=10)
+        # With API tokens set the status route takes one, as the REST API does.
+        token = self.env.get("WORKERHOST_API_TOKENS", "").split(",")[0].strip()
+        self.auth = {"Authorization": f"Bearer {token}"} if token else {}
 
     def command(self) -> list[str]:
         return [
@@ -90,18 +100,24 @@ class DevServer:
             *self.args,
         ]
 
-    def start(self) -> DevServer:
+    def launch(self) -> DevServer:
+        """Start the process and return at once, without waiting for it to serve."""
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.process = subprocess.Popen(
-                self.command(), stdout=out, stderr=err, env=self.env, cwd=self.config.parent
+                self.command(), stdout=out, stderr=err, env=self.env, cwd=self.config.parent, preexec_fn=self.preexec_fn
             )
+        return self
+
+    def start(self) -> DevServer:
+        self.launch()
+        assert self.process is not None
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
             if self.process.poll() is not None:
                 self.stop()
                 pytest.fail(f"workerhost dev exited with {self.process.returncode}:\n{self.stderr()}")
             with contextlib.suppress(httpx.TransportError):
-                if self.client.get("/__workerhost/status").status_code == 200:
+                if self.client.get("/__workerhost/status", headers=self.auth).status_code == 200:
                     return self
             if time.monotonic() > deadline:
                 self.stop()
@@ -129,7 +145,7 @@ class DevServer:
         return self.stderr_path.read_text(encoding="utf-8", errors="replace") if self.stderr_path.exists() else ""
 
     def status(self) -> dict[str, Any]:
-        return self.client.get("/__workerhost/status").json()  # type: ignore[no-any-return]
+        return self.client.get("/__workerhost/status", headers=self.auth).json()  # type: ignore[no-any-return]
 
 
 @contextlib.contextmanager

@@ -23,6 +23,7 @@ from bindings import Clock, Store
 from bindings.errors import StorageUnavailableError
 
 from ..config import ApiConfig
+from ..loglines import one_line
 from . import account, bulk, keys, namespaces, values
 from .auth import Access, Authenticator
 from .context import ApiContext
@@ -127,7 +128,7 @@ def _endpoint(api: ApiContext, route: ApiRoute) -> Endpoint:
                 logger.error("%s %s failed: %s", request.method, _route_path(request), exc)
             elif error is None or (error.status >= 500 and not isinstance(exc, ApiError)):
                 # A bug or a storage failure, not a refused request: it belongs in the log.
-                logger.exception("%s %s failed", request.method, _route_path(request))
+                logger.exception("%s %s failed", request.method, one_line(_route_path(request)))
             if error is None:
                 error = ApiError(500, CF_INTERNAL, "internal error")
             return error.response(operation)

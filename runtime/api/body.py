@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 from starlette.requests import Request
 
 from bindings import javascript
+from bindings.digits import length_header
 
 from .envelope import CF_VALIDATION, ApiError
 
@@ -27,12 +28,8 @@ Refuse = Callable[[int], NoReturn]
 def declared_length(request: Request) -> int | None:
     """The body length the client announced, or None (chunked, or no body)."""
     raw = request.headers.get("content-length")
-    if raw is None:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        return None  # the server would have refused a malformed one; count instead
+    # A malformed one is refused by the HTTP server before it gets here; if not, count instead.
+    return None if raw is None else length_header(raw)
 
 
 def too_large(limit: int) -> Refuse:

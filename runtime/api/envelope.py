@@ -45,6 +45,7 @@ server-side failures (Cloudflare documents no code for them).
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -94,14 +95,29 @@ _BARE_CODES = frozenset({CF_DUPLICATE_TITLE, CF_MISSING_TITLE, CF_INVALID_METADA
 
 
 class EnvelopeResponse(JSONResponse):
-    """JSON that survives lone surrogates: stored metadata may hold one (JSON escapes it), and
-    Starlette's renderer would fail encoding it to UTF-8; such a body is sent ASCII-escaped."""
+    """JSON that survives what stored data may hold: a lone surrogate (JSON escapes it, and Starlette's
+    renderer would fail encoding it to UTF-8; such a body is sent ASCII-escaped), and a number past the
+    largest double (a bulk get of a JSON value holding ``1e400``), which is ``null``, as ``JSON.stringify``
+    writes it."""
 
     def render(self, content: Any) -> bytes:
         try:
             return super().render(content)
         except UnicodeEncodeError:
             return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
+        except ValueError:  # "Out of range float values are not JSON compliant"
+            return self.render(_finite(content))
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every infinite or NaN float replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 class ApiError(Exception):

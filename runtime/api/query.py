@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 
-from bindings.limits import parse_int, to_int32
+from bindings.limits import parse_int
 
 from .envelope import CF_VALIDATION, ApiError
 
-__all__ = ["check_int32", "choice_param", "int_param"]
+__all__ = ["choice_param", "int_param"]
+
+_INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
 def int_param(query: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    """An integer parameter in ``low..high``, read as the KV service reads numbers (JS ``parseInt``)."""
+    """An integer parameter in ``low..high``: ASCII digits with an optional sign, as the OpenAPI schema's
+    ``integer`` says (``5.7e-150`` and ``10abc`` are not one), of any length (5,000 digits is out of range).
+    """
     raw = query.get(name)
     if raw is None:
         return default
-    value = parse_int(raw)
+    value = parse_int(raw) if _INTEGER.fullmatch(raw) else None
     if value is None or not low <= value <= high:
         message = f"Invalid {name} of {raw}. Please specify an integer between {low} and {high}."
         raise ApiError(400, CF_VALIDATION, message)
-    return value
+    return int(value)
 
 
 def choice_param(query: Mapping[str, str], name: str, default: str, choices: Collection[str]) -> str:
@@ -32,13 +37,3 @@ def choice_param(query: Mapping[str, str], name: str, default: str, choices: Col
         allowed = ", ".join(f'"{choice}"' for choice in choices)
         raise ApiError(400, CF_VALIDATION, f'Invalid {name} of "{raw}". Please specify one of {allowed}.')
     return raw
-
-
-def check_int32(raw: str | None) -> None:
-    """Refuse an ``expiration`` / ``expiration_ttl`` outside int32, with workerd's range message.
-
-    The binding coerces these options to int32 before they reach the service; the REST API hands
-    the service raw text, so it holds them to the same range (the store's integers are 64-bit).
-    """
-    if raw is not None and (value := parse_int(raw)) is not None:
-        to_int32(value)

@@ -16,14 +16,13 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from bindings.errors import KVError
-from bindings.limits import MAX_VALUE_BYTES, check_key, check_metadata_size, check_value_size
+from bindings.limits import MAX_VALUE_BYTES, check_int32_text, check_key, check_metadata_size, check_value_size
 from bindings.storage import EntryStream
 
 from .body import declared_length, read_limited
 from .context import ApiContext
 from .envelope import CF_KEY_NOT_FOUND, CF_VALIDATION, ApiError, success
 from .multipart import boundary_of, parse_form
-from .query import check_int32
 
 __all__ = ["delete_value", "get_metadata", "get_value", "path_key", "put_value"]
 
@@ -133,8 +132,8 @@ async def put_value(api: ApiContext, request: Request) -> Response:
     key = path_key(request)
     query = request.query_params
     expiration, expiration_ttl = query.get("expiration"), query.get("expiration_ttl")
-    check_int32(expiration)
-    check_int32(expiration_ttl)
+    check_int32_text(expiration)
+    check_int32_text(expiration_ttl)
     content_type = request.headers.get("content-type", "")
     if content_type.split(";", 1)[0].strip().lower() == "multipart/form-data":
         value, metadata = await _form_fields(request, content_type)

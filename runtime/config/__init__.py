@@ -6,6 +6,7 @@
     schema.py       kv.yaml's schema: every key checked, errors naming file, line and key path
     yamlmarks.py    YAML with line numbers, and the parse cache ``workerhost dev`` uses
     secrets.py      ``.dev.vars`` and redacting secret values
+    redaction.py    blanking secrets and tokens out of text, in any escaped or encoded form
     cron.py         cron expressions
     routes.py       route patterns
     namespaces.py   the namespaces kv.yaml declares, found or created in a store

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from bindings.digits import ASCII_DIGITS, whole_number
+
 __all__ = ["CronSchedule", "parse_cron"]
 
 _FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7))
@@ -27,6 +29,7 @@ _SHORTHANDS = {
     "@hourly": "0 * * * *",
 }
 _SEARCH_DAYS = 366 * 5  # "30 2 29 2 *" (29 February) may be four years away
+_LARGEST_NUMBER = 9999  # far past every field's range (and any useful step); longer numbers are not converted
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +95,7 @@ def _parse_field(field: str, name: str, low: int, high: int) -> frozenset[int]:
 
 def _parse_part(part: str, name: str, low: int, high: int) -> range:
     base, slash, step_text = part.partition("/")
-    step = _number(step_text, name) if slash else 1
+    step = _number(step_text, f"{name} step") if slash else 1
     if step < 1:
         raise ValueError(f"{name} step must be at least 1, got {step_text!r}")
     if base == "*":
@@ -119,6 +122,11 @@ def _value(text: str, name: str, low: int, high: int) -> int:
 
 
 def _number(text: str, name: str) -> int:
-    if not text.isdigit():
+    # ASCII digits only: "²".isdigit() is True, but int("²") raises, and int("٣") is 3.
+    if not ASCII_DIGITS.fullmatch(text):
         raise ValueError(f"{name} field has {text!r}; expected a number, a range, a list, * or a step")
-    return int(text)
+    value = whole_number(text, 0, _LARGEST_NUMBER)
+    if value is None:
+        shown = text if len(text) <= 12 else f"{text[:8]}... ({len(text)} digits)"
+        raise ValueError(f"{name} {shown} is out of range")
+    return value

@@ -10,6 +10,7 @@ Precedence for each setting: CLI flag, then environment variable, then kv.yaml, 
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,11 +18,17 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from bindings.digits import whole_number
+from bindings.storage.sqlite.location import MAX_PAGES
+
 from ..errors import ConfigError
 from .model import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_CONFIG_FILE,
+    DEFAULT_HEADER_TIMEOUT,
     DEFAULT_HOST,
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_IMPORT_TIMEOUT,
     DEFAULT_PERSIST_TO,
     DEFAULT_PORT,
     DEFAULT_READ_TOKENS_ENV,
@@ -84,6 +91,27 @@ SETTINGS = (
         "cap each KV database file at this many 4 KiB pages, to see how handlers cope with a full disk",
     ),
     Setting(
+        "import_timeout",
+        "--import-timeout",
+        "WORKERHOST_IMPORT_TIMEOUT",
+        DEFAULT_IMPORT_TIMEOUT,
+        "seconds a script's module-level code may run when it is loaded, at start and at each reload",
+    ),
+    Setting(
+        "header_timeout",
+        "--header-timeout",
+        "WORKERHOST_HEADER_TIMEOUT",
+        DEFAULT_HEADER_TIMEOUT,
+        "seconds a client gets to send a request's headers, and may pause while sending its body",
+    ),
+    Setting(
+        "idle_timeout",
+        "--idle-timeout",
+        "WORKERHOST_IDLE_TIMEOUT",
+        DEFAULT_IDLE_TIMEOUT,
+        "seconds a kept-alive connection may wait for its next request",
+    ),
+    Setting(
         "require_durable",
         "--require-durable",
         "WORKERHOST_REQUIRE_DURABLE",
@@ -93,6 +121,7 @@ SETTINGS = (
     ),
 )
 _SETTINGS = {setting.name: setting for setting in SETTINGS}
+_SHOWN_LIMIT = 40
 
 
 def load_config(
@@ -108,7 +137,8 @@ def load_config(
         path: the config file; by default ``overrides["config"]``, then ``$WORKERHOST_CONFIG``, then ``kv.yaml``.
         environ: the environment to read ``WORKERHOST_*`` settings and API tokens from (default ``os.environ``).
         overrides: CLI flags by setting name (``host``, ``port``, ``persist_to``, ``storage``, ``processes``,
-            ``no_reload``, ``max_db_pages``, ``require_durable``, ``config``); None means the flag was not given.
+            ``no_reload``, ``max_db_pages``, ``require_durable``, ``import_timeout``, ``header_timeout``,
+            ``idle_timeout``, ``config``); None means the flag was not given.
         parse_cache: where parsed kv.yaml documents are kept (``workerhost dev`` passes one, so an
             unchanged file loads without PyYAML); reloads of the returned config use it too.
 
@@ -163,6 +193,9 @@ def _load(
         port=_port(resolve_setting("port", overrides, environ)),
         processes=_processes(resolve_setting("processes", overrides, environ)),
         reload=not _flag(resolve_setting("no_reload", overrides, environ), _SETTINGS["no_reload"].env),
+        import_timeout=_seconds("import_timeout", overrides, environ),
+        header_timeout=_seconds("header_timeout", overrides, environ),
+        idle_timeout=_seconds("idle_timeout", overrides, environ),
         storage=storage,
         require_durable=_flag(resolve_setting("require_durable", overrides, environ), _SETTINGS["require_durable"].env),
         environ=environ,
@@ -209,27 +242,45 @@ def _storage_choice(
 
 
 def _port(value: Any) -> int:
-    text = str(value).strip()
-    if not text.isdigit() or not 0 <= int(text) <= 65535:
-        raise ConfigError(f"port must be a number from 0 to 65535, got {value!r}")
-    return int(text)
+    port = whole_number(str(value), 0, 65535)
+    if port is None:
+        raise ConfigError(f"port must be a number from 0 to 65535, got {_shown(value)}")
+    return port
 
 
 def _processes(value: Any) -> int:
-    text = str(value).strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_PROCESSES:
-        raise ConfigError(f"--workers must be a number from 1 to {MAX_PROCESSES}, got {value!r}")
-    return int(text)
+    processes = whole_number(str(value), 1, MAX_PROCESSES)
+    if processes is None:
+        raise ConfigError(f"--workers must be a number from 1 to {MAX_PROCESSES}, got {_shown(value)}")
+    return processes
 
 
 def _max_db_pages(value: Any) -> int | None:
     if value is None:
         return None
-    text = str(value).strip()
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:  # "²".isdigit(), but int("²") fails
+    pages = whole_number(str(value), 1, MAX_PAGES)
+    if pages is None:
         env = _SETTINGS["max_db_pages"].env
-        raise ConfigError(f"{env} must be a whole number of pages (at least 1), got {value!r}")
-    return int(text)
+        raise ConfigError(f"{env} must be a whole number of pages from 1 to {MAX_PAGES}, got {_shown(value)}")
+    return pages
+
+
+def _shown(value: Any) -> str:
+    # The value as typed, cut short: a flag of 5,000 digits need not come back whole.
+    text = repr(value)
+    return text if len(text) <= _SHOWN_LIMIT else text[: _SHOWN_LIMIT - 4] + "...'"
+
+
+def _seconds(name: str, overrides: Mapping[str, Any], environ: Mapping[str, str]) -> float:
+    value = resolve_setting(name, overrides, environ)
+    try:
+        seconds = float(str(value).strip())
+    except ValueError:
+        seconds = math.nan
+    if not (0 < seconds < math.inf):
+        setting = _SETTINGS[name]
+        raise ConfigError(f"{setting.flag} ({setting.env}) must be a number of seconds above 0, got {value!r}")
+    return seconds
 
 
 def _flag(value: Any, env: str) -> bool:

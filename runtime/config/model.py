@@ -35,6 +35,17 @@ DEFAULT_PORT = 8787
 MAX_PROCESSES = 64
 DEFAULT_TOKENS_ENV = "WORKERHOST_API_TOKENS"
 DEFAULT_READ_TOKENS_ENV = "WORKERHOST_API_READ_TOKENS"
+# Seconds a script's module-level code may run at a load. Cloudflare gives a Worker's startup 1 s of
+# CPU; a dev host also imports heavy libraries cold on a busy laptop, so ten times that, as AWS Lambda
+# gives its init phase. It never fires on a working script and reports a hung one within seconds.
+DEFAULT_IMPORT_TIMEOUT = 10.0
+# Seconds a client gets to send a request's line and headers (counted from connecting, or from the
+# request's first byte), and may pause in the middle of its body: Apache's defaults (mod_reqtimeout
+# header=20, body=20). nginx and Node allow 60 s; real clients send a head in one write, so 20 s only
+# shortens how long a silent or stuck client holds a connection.
+DEFAULT_HEADER_TIMEOUT = 20.0
+# Seconds a kept-alive connection may wait for its next request: uvicorn's, Apache's and Node's default.
+DEFAULT_IDLE_TIMEOUT = 5.0
 
 
 
@@ -103,6 +114,9 @@ class RuntimeConfig:
     port: int = DEFAULT_PORT
     processes: int = 1  # server processes sharing the listening socket (``--workers``)
     reload: bool = True
+    import_timeout: float = DEFAULT_IMPORT_TIMEOUT  # seconds a script's import may take (``--import-timeout``)
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT  # seconds for a request's head, and a pause in its body
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT  # seconds a kept-alive connection waits for its next request
     # Where the KV store lives, as ``bindings.storage.open_store`` takes it: built by ``load_config``
     # from the storage setting, persist_to and the engine's settings (``runtime.config.storage``).
     # Kept out of repr: a Redis URL may hold a password.
@@ -111,6 +125,11 @@ class RuntimeConfig:
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False, compare=False)
     overrides: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     parse_cache: ParseCache | None = field(default=None, repr=False, compare=False)  # reused by reloads
+
+    @property
+    def hidden_values(self) -> tuple[str, ...]:
+        """What no log line, page or response may show: the secrets' values and the API tokens."""
+        return (*self.secrets.values(), *self.api.tokens, *self.api.read_tokens)
 
     @property
     def dev_vars_path(self) -> Path:

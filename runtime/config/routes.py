@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bindings.digits import whole_number
+
 __all__ = ["RESERVED_PREFIXES", "RoutePattern", "parse_route", "without_port"]
 
 # Paths the host keeps for itself; worker routes never shadow them.
@@ -68,6 +70,8 @@ def parse_route(text: object) -> RoutePattern:
             host, wildcard = host[1:], True
         if host is not None and (not host or "*" in host):
             raise ValueError("* may only start the host, as in *.example.com")
+        if host is not None and ":" in host and not host.endswith("]") and without_port(host) == host:
+            raise ValueError("a port after the host must be a number from 1 to 65535, as in example.com:8080")
     prefix = path.endswith("*")
     if prefix:
         path = path[:-1]
@@ -77,7 +81,8 @@ def parse_route(text: object) -> RoutePattern:
 
 
 def without_port(host: str) -> str:
+    """``host`` without a ``:port`` ending (ASCII digits, 1 to 65535); unchanged if it has none."""
     name, colon, port = host.rpartition(":")
-    if not colon or not port.isdigit():
+    if not colon or whole_number(port, 1, 65535) is None or port != port.strip():
         return host
     return name

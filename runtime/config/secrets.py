@@ -2,7 +2,8 @@
 
 The file is dotenv-style: ``NAME=value`` lines, ``#`` comments, optional ``export`` and quotes. Values
 never appear in an error message, a log line, a repr or a dev error page: messages about the file
-name the line, not its text, and ``Secrets.redact`` blanks the values out of any text shown.
+name the line, not its text, and ``Secrets.redact`` blanks the values out of any text shown, in
+whatever escaped or encoded form the text holds them (``redaction.py``).
 """
 
 from __future__ import annotations
@@ -12,13 +13,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from ..errors import ConfigError
+from .redaction import REDACTED, Redactor
 
-__all__ = ["DEV_VARS_FILE", "REDACTED", "Secrets", "read_dev_vars", "redactor"]
+__all__ = ["DEV_VARS_FILE", "REDACTED", "Redactor", "Secrets", "read_dev_vars", "redactor"]
 
 DEV_VARS_FILE = ".dev.vars"
-REDACTED = "[secret]"
-# Values this short would blank out ordinary words of a traceback; they protect nothing anyway.
-_MIN_REDACTED_LENGTH = 4
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 
@@ -26,7 +25,7 @@ _ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 class Secrets(Mapping[str, str]):
     """Secret values by name, with the line each came from; the repr shows names only."""
 
-    __slots__ = ("_values", "lines", "source")
+    __slots__ = ("_values", "_redactor", "lines", "source")
 
     def __init__(
         self,
@@ -35,6 +34,7 @@ class Secrets(Mapping[str, str]):
         source: str = DEV_VARS_FILE,
     ) -> None:
         self._values = dict(values or {})
+        self._redactor: Redactor | None = None  # built on first use
         self.lines = dict(lines or {})
         self.source = source
 
@@ -51,23 +51,16 @@ class Secrets(Mapping[str, str]):
         return f"Secrets({sorted(self._values)!r})"
 
     def redact(self, text: str) -> str:
-        """``text`` with every secret value replaced by ``[secret]``."""
-        return _redact(text, self._values.values())
-
-
-def _redact(text: str, values: Iterable[str]) -> str:
-    for value in sorted(values, key=len, reverse=True):
-        if len(value) >= _MIN_REDACTED_LENGTH and value in text:
-            text = text.replace(value, REDACTED)
-    return text
+        """``text`` with every secret value replaced by ``[secret]``, in any form it takes there."""
+        if self._redactor is None:
+            self._redactor = Redactor(self._values.values())
+        return self._redactor(text)
 
 
 def redactor(values: Iterable[str]) -> Callable[[str], str] | None:
     """A function blanking ``values`` out of a text as ``Secrets.redact`` does; None if there is nothing to hide."""
-    hidden = tuple(sorted({value for value in values if len(value) >= _MIN_REDACTED_LENGTH}, key=len, reverse=True))
-    if not hidden:
-        return None
-    return lambda text: _redact(text, hidden)
+    found = Redactor(values)
+    return found if found else None
 
 
 def read_dev_vars(path: Path, display: str) -> Secrets:

@@ -62,7 +62,16 @@ def _marked_loader() -> type[yaml.SafeLoader]:
         _loader = type("_Loader", (base,), {})
         _loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
         _loader.add_constructor("tag:yaml.org,2002:seq", _construct_list)
+        _loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
     return _loader
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    try:
+        return loader.construct_yaml_int(node)
+    except ValueError:  # more digits than Python converts (4,300): say where, as for any bad YAML
+        digits = len(str(node.value))
+        raise YamlError(node.start_mark.line + 1, f"a number of {digits} characters is too long to read") from None
 
 
 def _construct_map(loader: yaml.SafeLoader, node: yaml.MappingNode) -> MarkedMap:

@@ -7,6 +7,11 @@ the copies imported by earlier loads are dropped from ``sys.modules``, so an edi
 effect too. Sources are always compiled from the file, never from ``__pycache__``: two saves in the
 same second with the same size would otherwise run stale bytecode.
 
+Loads run on a thread of their own while the event loop serves requests (``importer``), and those
+requests may import modules too. So the finder is installed once and never removed (a list that
+changes while another thread walks it can skip an entry, such as the finder of ``sys.path``), and it
+answers only on the thread that is loading, for that load's folder.
+
 The three handler shapes, tried in this order:
 
 1. ``class Default(WorkerEntrypoint)`` with ``async def fetch(self, request)`` (Cloudflare Python Workers);
@@ -24,6 +29,7 @@ import importlib.machinery
 import importlib.util
 import inspect
 import sys
+import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -88,18 +94,33 @@ class _SourceOnlyLoader(importlib.machinery.SourceFileLoader):
 
 
 class _SiblingFinder(importlib.abc.MetaPathFinder):
-    """Finds modules and packages in one folder (the script's), ahead of ``sys.path``."""
+    """Finds modules and packages in the folder of the script being loaded, ahead of ``sys.path``.
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    One finder serves the process; it answers only on a thread inside ``loading(folder)``.
+    """
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    @contextmanager
+    def loading(self, folder: Path) -> Iterator[None]:
+        """Find modules in ``folder`` for imports made on this thread, until the block ends."""
+        self._local.folder = folder
+        try:
+            yield
+        finally:
+            self._local.folder = None
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
+        folder: Path | None = getattr(self._local, "folder", None)
+        if folder is None:
+            return None
         if path is None:
-            base = self.folder
+            base = folder
         else:  # a submodule: ours only if its package came from our folder
-            inside = [Path(entry) for entry in path if Path(entry).is_relative_to(self.folder)]
+            inside = [Path(entry) for entry in path if Path(entry).is_relative_to(folder)]
             if not inside:
                 return None
             base = inside[0]
@@ -109,6 +130,9 @@ class _SiblingFinder(importlib.abc.MetaPathFinder):
             return _spec(fullname, package, [str(package.parent)])
         module = base / f"{name}.py"
         return _spec(fullname, module, None) if module.is_file() else None
+
+
+_FINDER = _SiblingFinder()
 
 
 def _spec(fullname: str, path: Path, search: list[str] | None) -> importlib.machinery.ModuleSpec | None:
@@ -143,13 +167,11 @@ def _sibling_imports(folder: Path) -> Iterator[None]:
         origin = _sibling_origin(module)
         if origin is not None and (origin.is_relative_to(folder) or name.partition(".")[0] in names):
             del sys.modules[name]
-    finder = _SiblingFinder(folder)
-    sys.meta_path.insert(0, finder)
+    if _FINDER not in sys.meta_path:
+        sys.meta_path.insert(0, _FINDER)  # once: inserting at the front never makes another thread skip one
     sys.modules["workers"] = workers  # Cloudflare's module name; ours stands in for it
-    try:
+    with _FINDER.loading(folder):
         yield
-    finally:
-        sys.meta_path.remove(finder)
 
 
 def import_script(script: Path, display: str, module_name: str) -> ModuleType:
@@ -168,6 +190,9 @@ def import_script(script: Path, display: str, module_name: str) -> ModuleType:
     except HANDLER_FAILURES as exc:  # sys.exit() at import time must not stop the host
         del sys.modules[module_name]
         raise HandlerLoadError(f"{display} failed to import:\n{format_user_traceback(exc).rstrip()}") from None
+    except BaseException:  # the load was abandoned past its time limit (``importer``)
+        sys.modules.pop(module_name, None)
+        raise
     return module
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
-__all__ = ["format_user_traceback"]
+__all__ = ["format_user_stack", "format_user_traceback"]
 
 _RUNTIME_DIR = str(Path(__file__).resolve().parent)
 
@@ -33,3 +34,16 @@ def format_user_traceback(exc: BaseException, redact: Callable[[str], str] | Non
     _trim(summary, set())
     text = "".join(summary.format())
     return redact(text) if redact is not None else text
+
+
+def format_user_stack(frame: FrameType | None) -> str:
+    """Where a thread running a script's code is now (``frame``: its innermost), as a traceback shows it.
+
+    Only the frames the host's call into the script led to are shown, importlib's machinery left out.
+    """
+    frames: list[FrameType] = []
+    while frame is not None and not frame.f_code.co_filename.startswith(_RUNTIME_DIR):
+        frames.append(frame)
+        frame = frame.f_back
+    shown = [(frame, frame.f_lineno) for frame in reversed(frames) if not _hidden(frame.f_code.co_filename)]
+    return "".join(traceback.StackSummary.extract(iter(shown)).format())

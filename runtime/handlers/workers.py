@@ -8,7 +8,8 @@ Starlette's (``content``, ``status_code``, ``media_type``).
 Request bodies are read as Workers read them: at most 100 MiB (Cloudflare's limit on the Free and
 Pro plans; a larger or endless body raises ``RequestBodyTooLargeError``, which the host answers with a
 413), and text is decoded as the Fetch standard decodes it (a BOM dropped, invalid UTF-8 replaced
-by U+FFFD rather than raising), for ``text()`` and ``json()`` alike.
+by U+FFFD rather than raising), for ``text()`` and ``json()`` alike. ``json()`` parses as ``JSON.parse``
+does: no ``NaN`` or ``Infinity``, and a number of any length (one past the largest double is ``inf``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from urllib.parse import parse_qsl
 from starlette.datastructures import FormData, Headers, UploadFile
 from starlette.requests import Request as StarletteRequest
 from starlette.responses import Response as StarletteResponse
+
+from bindings.digits import length_header
+from bindings.javascript import parse_json
 
 from .requesturl import FastURL
 
@@ -159,9 +163,9 @@ class HandlerRequest(FastURL, StarletteRequest):
 
     async def stream(self) -> AsyncGenerator[bytes, None]:
         """The body in chunks, refused with ``RequestBodyTooLargeError`` past 100 MiB (announced or received)."""
-        length = self.headers.get("content-length", "")
-        if length.isdigit() and int(length) > MAX_REQUEST_BODY_BYTES:
-            raise RequestBodyTooLargeError(int(length))
+        announced = length_header(self.headers.get("content-length", ""))
+        if announced is not None and announced > MAX_REQUEST_BODY_BYTES:
+            raise RequestBodyTooLargeError(announced)
         received = 0
         async for chunk in super().stream():
             received += len(chunk)
@@ -173,7 +177,7 @@ class HandlerRequest(FastURL, StarletteRequest):
         return decode_text(await self.body())
 
     async def json(self) -> Any:
-        return json.loads(decode_text(await self.body()))
+        return parse_json(decode_text(await self.body()))
 
     async def bytes(self) -> bytes:
         return await self.body()
@@ -220,7 +224,7 @@ class Request:
         return decode_text(await self.starlette.body())
 
     async def json(self) -> Any:
-        return json.loads(decode_text(await self.starlette.body()))
+        return parse_json(decode_text(await self.starlette.body()))
 
     async def form_data(self) -> FormData:
         """The form fields of a urlencoded (or, with python-multipart installed, multipart) body."""

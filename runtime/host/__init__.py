@@ -10,7 +10,7 @@ A request reads top to bottom:
     reload.py       watches files and asks the host to reload
     scheduler.py    cron triggers
     watchdog.py     names handler code that blocks the event loop
-    devroutes.py    ``/__workerhost/status`` and the scheduled-handler routes
+    devroutes.py    ``/__workerhost/status`` and the scheduled-handler routes (with the API's tokens, if any)
     pages.py        the host's own pages: the dev error page, the 500 for a bad return, the 404
     accesslog.py    the one-line-per-request log
 """

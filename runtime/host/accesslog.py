@@ -6,7 +6,8 @@ In-process (tests, the pytest plugin) lines go through the ``workerhost.request`
 Each ``Host`` owns one, with the redactor of its own secrets: two hosts in one process (tests) never
 blank each other's secrets or write each other's lines.
 Query strings are left out: they often carry tokens. Paths may carry one too (a webhook URL), so
-secret values and API tokens are blanked out of each burst as it is written, not per request.
+secret values and API tokens are blanked out of each burst as it is written, not per request. A
+path's control characters are percent-encoded (``runtime.loglines``): one request, one line.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import logging
 from collections.abc import Callable
 from time import perf_counter
 from typing import TextIO
+
+from ..loglines import one_line
 
 __all__ = ["RequestLog"]
 
@@ -39,6 +42,7 @@ class RequestLog:
 
     def log(self, method: str, path: str, status: int, started: float) -> None:
         elapsed = (perf_counter() - started) * 1000
+        path = one_line(path)
         if self._stream is None:
             line = f"{method} {path} {status} {elapsed:.1f}ms"
             self._logger.info("%s", line if self.redact is None else self.redact(line))

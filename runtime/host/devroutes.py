@@ -2,13 +2,20 @@
 
 - ``GET /__workerhost/status``: the version serving, its workers, routes and bindings, and the last
   reload error (until a reload succeeds).
-- ``/__workerhost/scheduled?worker=NAME&cron=...``: run a worker's scheduled handler now, as
+- ``/__workerhost/scheduled?worker=NAME&cron=...&time=MS``: run a worker's scheduled handler now, as
   ``wrangler dev --test-scheduled`` does; ``/__scheduled?cron=...`` is wrangler's own spelling.
+
+With API tokens configured they follow the REST API's auth (README, "REST API"), checked by the
+API's own ``Authenticator``: the status route (absolute paths) needs a read or write token, running
+a scheduled handler a write token; refusals are the API's 401 and 403 envelopes. Without tokens (the
+loopback-only default) they are open.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from starlette.exceptions import HTTPException
@@ -16,9 +23,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from ..api.auth import Authenticator
+from ..api.envelope import ApiError
+from ..config import ApiConfig
+from ..config.secrets import Redactor
 from ..config.storage import describe_storage
 from .pages import not_found_page, wants_html
-from .scheduler import fire_scheduled, pick_scheduled, scheduled_cron
+from .scheduler import MAX_SCHEDULED_TIME, check_scheduled_time, fire_scheduled, pick_scheduled, scheduled_cron
 
 if TYPE_CHECKING:
     from .app import Host
@@ -27,6 +38,8 @@ if TYPE_CHECKING:
 __all__ = ["dev_routes", "not_found", "status_payload"]
 
 _METHODS = ["GET", "POST"]
+_MILLISECONDS = re.compile(r"[0-9]+(?:\.[0-9]*)?")  # ASCII digits: "²".isdigit() is True, float("²") fails
+_SHOWN_LIMIT = 40
 
 
 def dev_routes() -> list[Route]:
@@ -39,6 +52,20 @@ def dev_routes() -> list[Route]:
 
 def _host(request: Request) -> Host:
     return request.app.state.host  # type: ignore[no-any-return]
+
+
+@lru_cache(maxsize=8)
+def _authenticator(api: ApiConfig) -> Authenticator:
+    return Authenticator(api)
+
+
+def _refusal(request: Request, *, write: bool) -> Response | None:
+    """The REST API's 401 / 403 if tokens are configured and the request's credential does not do; else None."""
+    try:
+        _authenticator(_host(request).config.api).require(request.headers, write=write)
+    except ApiError as refused:
+        return refused.response()
+    return None
 
 
 def _iso(timestamp: float | None) -> str | None:
@@ -58,7 +85,7 @@ def status_payload(host: Host) -> dict[str, Any]:
         "reload": {
             "enabled": host.config.reload,
             "reloads": host.reloads,
-            "error": None if failure is None else failure.message,
+            "error": None if failure is None else Redactor(host.config.hidden_values)(failure.message),
             "error_at": None if failure is None else _iso(failure.at),
         },
         "workers": [] if version is None else [_worker_status(w) for w in version.workers.values()],
@@ -96,7 +123,24 @@ def _worker_status(worker: LoadedWorker) -> dict[str, Any]:
 
 
 async def _status(request: Request) -> Response:
-    return JSONResponse(status_payload(_host(request)))
+    refused = _refusal(request, write=False)
+    return refused or JSONResponse(status_payload(_host(request)))
+
+
+def _scheduled_time(raw: str | None, now: float) -> float:
+    """The ``time`` parameter (milliseconds since the epoch) in seconds; now if absent; ValueError if unusable."""
+    if not raw:
+        return now
+    if _MILLISECONDS.fullmatch(raw):
+        try:
+            return check_scheduled_time(float(raw) / 1000)
+        except ValueError:
+            pass
+    shown = raw if len(raw) <= _SHOWN_LIMIT else f"{raw[:_SHOWN_LIMIT]}... ({len(raw)} characters)"
+    raise ValueError(
+        f"Invalid time of {shown}. Please specify milliseconds since the UNIX epoch, "
+        f"from 0 to {round(MAX_SCHEDULED_TIME * 1000)} (9999-12-31)."
+    )
 
 
 async def _run(request: Request) -> tuple[int, dict[str, Any]]:
@@ -105,11 +149,10 @@ async def _run(request: Request) -> tuple[int, dict[str, Any]]:
         return 400, {"outcome": "error", "error": "no version is loaded"}
     try:
         picked = pick_scheduled(host.version, request.query_params.get("worker"))
-    except LookupError as exc:
+        when = _scheduled_time(request.query_params.get("time"), host.clock.now())
+    except (LookupError, ValueError) as exc:
         return 400, {"outcome": "error", "error": str(exc)}
     cron = scheduled_cron(picked, request.query_params.get("cron"))
-    when_ms = request.query_params.get("time")
-    when = float(when_ms) / 1000 if when_ms and when_ms.replace(".", "", 1).isdigit() else host.clock.now()
     ok = await fire_scheduled(picked, cron, when)
     outcome = {
         "worker": picked.name,
@@ -123,11 +166,17 @@ async def _run(request: Request) -> tuple[int, dict[str, Any]]:
 
 
 async def _scheduled(request: Request) -> Response:
+    refused = _refusal(request, write=True)
+    if refused is not None:
+        return refused
     status, outcome = await _run(request)
     return JSONResponse(outcome, status)
 
 
 async def _wrangler_scheduled(request: Request) -> Response:
+    refused = _refusal(request, write=True)
+    if refused is not None:
+        return refused
     status, outcome = await _run(request)
     if status == 200:
         return PlainTextResponse("Ran scheduled event")

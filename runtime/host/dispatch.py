@@ -21,6 +21,7 @@ from ..errors import HANDLER_FAILURES
 from ..handlers.ctx import ExecutionContext, ScheduledController
 from ..handlers.tracebacks import format_user_traceback
 from ..handlers.workers import HandlerRequest, RequestBodyTooLargeError
+from ..loglines import one_line
 from .accesslog import RequestLog
 from .pages import bad_return_message, bad_return_page, error_page, too_large_page, wants_html
 from .versions import LoadedWorker
@@ -64,7 +65,7 @@ def _failed(worker: LoadedWorker, exc: BaseException, scope: Scope, debug: bool)
         return too_large_page(str(exc), wants_html(scope))
     method, path = scope["method"], scope["path"]
     trace = format_user_traceback(exc).rstrip()
-    logger.error("%s", worker.redact(f"{worker.name}: {method} {path} raised {type(exc).__name__}\n{trace}"))
+    logger.error("%s", worker.redact(f"{worker.name}: {method} {one_line(path)} raised {type(exc).__name__}\n{trace}"))
     return error_page(worker.name, method, path, exc, worker.redact, debug, wants_html(scope))
 
 
@@ -75,7 +76,7 @@ async def _send_failed(
     # Before anything was sent the client still gets the 500 page; after, the server closes the connection.
     method, path = scope["method"], scope["path"]
     trace = format_user_traceback(exc).rstrip()
-    message = f"{worker.name}: {method} {path}: sending its response raised {type(exc).__name__}\n{trace}"
+    message = f"{worker.name}: {method} {one_line(path)}: sending its response raised {type(exc).__name__}\n{trace}"
     logger.error("%s", worker.redact(message))
     page = error_page(worker.name, method, path, exc, worker.redact, debug, wants_html(scope))
     try:
@@ -87,7 +88,7 @@ async def _send_failed(
 def _bad_return(worker: LoadedWorker, value: Any, scope: Scope) -> Response:
     if isinstance(value, Coroutine):
         value.close()  # a forgotten await; closing it avoids a second, confusing "never awaited" warning
-    logger.error("%s: %s", worker.name, worker.redact(bad_return_message(worker.name, value)))
+    logger.error("%s: %s", worker.name, worker.redact(bad_return_message(worker.name, value, worker.redact)))
     return bad_return_page(worker.name, value, worker.redact, wants_html(scope))
 
 

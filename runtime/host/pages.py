@@ -7,7 +7,7 @@ and in test failures. Tracebacks pass through the worker's redactor, so no secre
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from starlette.responses import Response
@@ -56,24 +56,28 @@ def error_page(
     return _page(500, title, body, f"{summary}\n\n{trace}\n", as_html)
 
 
-def describe_value(value: Any) -> str:
-    """``type: repr`` of a handler's return value, the repr cut to a readable length."""
-    text = repr(value)
+def describe_value(value: Any, redact: Callable[[str], str]) -> str:
+    """``type: repr`` of a handler's return value, blanked by ``redact`` and then cut to a readable length.
+
+    In that order: a cut inside a secret would leave a part of it that nothing recognises.
+    """
+    text = redact(repr(value))
     if len(text) > _REPR_LIMIT:
         text = text[: _REPR_LIMIT - 3] + "..."
     return f"{type(value).__module__}.{type(value).__qualname__}: {text}"
 
 
-def bad_return_message(worker_name: str, value: Any) -> str:
+def bad_return_message(worker_name: str, value: Any, redact: Callable[[str], str]) -> str:
+    """What the 500 page and the log say of a handler that returned ``value``, secrets blanked."""
     return (
-        f'Worker "{worker_name}" returned {describe_value(value)} instead of a Response. '
+        f'Worker "{worker_name}" returned {describe_value(value, redact)} instead of a Response. '
         'Return a Response, e.g. Response("text") or Response.json(data).'
     )
 
 
-def bad_return_page(worker_name: str, value: Any, redact: Any, as_html: bool) -> Response:
+def bad_return_page(worker_name: str, value: Any, redact: Callable[[str], str], as_html: bool) -> Response:
     """The 500 for a handler that returned something other than a Response."""
-    message = redact(bad_return_message(worker_name, value))
+    message = redact(bad_return_message(worker_name, value, redact))
     return _page(500, "500 Internal Server Error", f"<p>{html.escape(message)}</p>", message + "\n", as_html)
 
 

@@ -15,19 +15,41 @@ from functools import lru_cache
 from time import perf_counter
 from typing import Any
 
-from bindings.clock import Clock
+from bindings.clock import LAST_TIME, Clock
 
 from ..config.cron import CronSchedule, parse_cron
 from ..errors import HANDLER_FAILURES
 from ..handlers.tracebacks import format_user_traceback
+from ..loglines import one_line
 from .dispatch import run_scheduled
 from .versions import LoadedWorker, Version
 
-__all__ = ["DEFAULT_CRON", "Scheduler", "fire_scheduled", "pick_scheduled", "scheduled_cron"]
+__all__ = [
+    "DEFAULT_CRON",
+    "MAX_SCHEDULED_TIME",
+    "Scheduler",
+    "check_scheduled_time",
+    "fire_scheduled",
+    "pick_scheduled",
+    "scheduled_cron",
+]
 
 logger = logging.getLogger("workerhost")
 DEFAULT_MAX_SLEEP = 1.0
 DEFAULT_CRON = "* * * * *"  # what a run asked for by hand reports when the worker declares no cron
+# A handler turns its scheduledTime into a date: a run asked for by hand gets none past the last one
+# a datetime shows, nor one before the epoch.
+MAX_SCHEDULED_TIME = LAST_TIME
+
+
+def check_scheduled_time(when: float) -> float:
+    """``when`` (seconds since the epoch) if a scheduled run may be given it; raises ValueError saying why not."""
+    if not 0 <= when <= MAX_SCHEDULED_TIME:  # NaN fails this too
+        raise ValueError(
+            f"a scheduled time must be from 0 to {MAX_SCHEDULED_TIME} seconds since the epoch (9999-12-31), "
+            f"got {when!r}"
+        )
+    return when
 
 
 def pick_scheduled(version: Version, name: str | None) -> LoadedWorker:
@@ -71,9 +93,10 @@ async def fire_scheduled(worker: LoadedWorker, cron: str, when: float) -> bool:
         await run_scheduled(worker, cron, when * 1000)
     except HANDLER_FAILURES as exc:
         trace = format_user_traceback(exc, worker.redact).rstrip()
-        logger.error('%s: scheduled handler for "%s" raised %s\n%s', worker.name, cron, type(exc).__name__, trace)
+        shown = one_line(cron)  # a run asked for by hand names any cron it likes
+        logger.error('%s: scheduled handler for "%s" raised %s\n%s', worker.name, shown, type(exc).__name__, trace)
         return False
-    logger.info('%s: scheduled "%s" ran (%.1fms)', worker.name, cron, (perf_counter() - started) * 1000)
+    logger.info('%s: scheduled "%s" ran (%.1fms)', worker.name, one_line(cron), (perf_counter() - started) * 1000)
     return True
 
 

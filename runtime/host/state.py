@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import logging
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from time import perf_counter
@@ -23,6 +24,7 @@ from bindings.storage import Store, open_store
 from bindings.storage.durability import Durability, durability_of
 
 from ..config import RuntimeConfig, reload_config
+from ..config.redaction import Redactor
 from ..config.secrets import redactor
 from ..errors import WorkerhostError
 from .accesslog import RequestLog
@@ -195,8 +197,8 @@ class Host:
         except WorkerhostError as exc:
             return self._failed(str(exc))
         except Exception as exc:  # a bug of ours or a storage failure: report it, keep serving
-            logger.exception("reload failed unexpectedly")
-            return self._failed(f"{type(exc).__name__}: {exc}")
+            trace = "".join(traceback.format_exception(exc)).rstrip()
+            return self._failed(f"{type(exc).__name__}: {exc}", f"reload failed unexpectedly\n{trace}")
         old, self.version, self.config = self.version, version, config  # the swap: one reference
         self.request_log.redact = _log_redactor(config)
         self.reloads += 1
@@ -210,8 +212,14 @@ class Host:
             task.add_done_callback(self._retiring.discard)
         return True
 
-    def _failed(self, message: str) -> bool:
+    def _failed(self, message: str, detail: str | None = None) -> bool:
+        # A config or import error may quote a secret's value (a bad line of .dev.vars, a traceback):
+        # blank them before the message is kept for the status route or written to the log.
+        redact = Redactor(self.config.hidden_values)
+        message = redact(message)
         self.reload_failure = ReloadFailure(message, time.time())
+        if detail is not None:
+            logger.error("%s", redact(detail))
         logger.error(
             "reload failed; still serving version %s:\n%s", self.version.number if self.version else "-", message
         )

@@ -20,10 +20,12 @@ from bindings.storage.base import NamespaceInfo, Store
 from ..config import RuntimeConfig, WorkerConfig
 from ..config.namespaces import ensure_namespaces
 from ..config.routes import RoutePattern, parse_route
+from ..config.secrets import Redactor
 from ..errors import HANDLER_FAILURES, HandlerLoadError
 from ..handlers.ctx import ExecutionContext
 from ..handlers.env import Env
-from ..handlers.loader import Handlers, load_handlers, unload_module
+from ..handlers.importer import load_off_loop
+from ..handlers.loader import Handlers, unload_module
 from ..handlers.tracebacks import format_user_traceback
 from .router import Router
 
@@ -184,11 +186,14 @@ async def _load_worker(
         bound[binding.binding] = info
         values[binding.binding] = KVNamespace(await store.namespace(info.id), clock, name=binding.binding)
     env = Env(values, frozenset(secrets))
-    handlers = load_handlers(config.script, config.script_display, f"{config.name}_v{version.number}")
+    handlers = await load_off_loop(
+        config.script, config.script_display, f"{config.name}_v{version.number}", version.config.import_timeout
+    )
     if config.crons and handlers.scheduled is None:
         unload_module(handlers.module)
         raise HandlerLoadError(
             f'{config.script_display}: worker "{config.name}" has cron triggers but the script defines no '
             'async "scheduled(controller, env, ctx)" handler'
         )
-    return LoadedWorker(config, handlers, env, version, bound, secrets.redact)
+    # A handler may hold an API token too (from a request's headers), so its tracebacks hide those as well.
+    return LoadedWorker(config, handlers, env, version, bound, Redactor(version.config.hidden_values))

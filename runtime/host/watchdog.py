@@ -26,6 +26,7 @@ from pathlib import Path
 from time import monotonic
 from types import FrameType
 
+from ..loglines import one_line
 from .dispatch import dispatch, run_scheduled
 from .versions import LoadedWorker
 
@@ -66,10 +67,10 @@ def _doing(frame: FrameType) -> tuple[object, str] | None:
     local = frame.f_locals  # the loop's thread is paused between bytecodes while we hold the GIL
     if code is _DISPATCH:
         scope = local.get("scope") or {}
-        return local.get("worker"), f"{scope.get('method', '?')} {scope.get('path', '?')}"
+        return local.get("worker"), f"{scope.get('method', '?')} {one_line(str(scope.get('path', '?')))}"
     if code is _WAIT_UNTIL:
         return local.get("self"), "wait_until work"
-    return local.get("worker"), f'scheduled "{local.get("cron")}"'
+    return local.get("worker"), f'scheduled "{one_line(str(local.get("cron")))}"'
 
 
 def _where(inner: list[FrameType], worker: LoadedWorker) -> str | None:

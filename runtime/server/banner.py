@@ -53,7 +53,9 @@ def render_banner(host: Host, url: str) -> str:
     lines.append(f"Reload     {'on: watching scripts, kv.yaml and .dev.vars' if config.reload else 'off'}")
     if config.processes > 1:
         lines.append(f"Processes  {config.processes}, sharing the port and the KV data (--workers)")
-    lines.append(f"Dev        {url}/__workerhost/status   {url}/__scheduled?worker=NAME&cron=...")
+    # With tokens configured the dev routes take one, as the REST API does (README, "Hot reload and dev routes").
+    token = "" if config.api.open else "   (API token needed)"
+    lines.append(f"Dev        {url}/__workerhost/status   {url}/__scheduled?worker=NAME&cron=...{token}")
     lines.append(f"Ready on {url}")
     return "\n".join(lines)
 

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute
 
 from ..config import RuntimeConfig
 from ..config.exposure import check_exposure
+from .limits import ConnectionLimits
 from .listen import bind
 from .logs import setup_logging
 from .signals import handle_signals
@@ -91,12 +92,23 @@ async def _serve(
 
 
 async def _serve_app(app: HostApp, sock: socket.socket, banner: bool, on_started: Callable[[str], None] | None) -> None:
-    # A Ctrl-C while the workers load must stop us, not be lost: asyncio's own handler would cancel a
-    # step of start-up that finishes anyway. The server replaces these handlers once it runs.
+    # A Ctrl-C or SIGTERM while the workers load stops the start at once, even while a script's import
+    # hangs (it runs on a thread the host does not wait for). The server replaces these handlers once it runs.
+    starting = asyncio.ensure_future(app.workerhost.start())  # errors surface here, before anything listens
     early: list[int] = []
-    handle_signals(asyncio.get_running_loop(), early.append)
-    await app.workerhost.start()  # errors surface here, before anything listens
-    if early:
+
+    def stop_starting(sig: int) -> None:
+        early.append(sig)
+        starting.cancel()
+
+    handle_signals(asyncio.get_running_loop(), stop_starting)
+    try:
+        await starting
+    except asyncio.CancelledError:
+        if not early:
+            raise
+        return  # start() closed what it had opened
+    if early:  # the signal came as the start finished
         await app.workerhost.stop()
         return
     from .banner import render_banner
@@ -111,7 +123,9 @@ async def _serve_app(app: HostApp, sock: socket.socket, banner: bool, on_started
         if on_started is not None:
             on_started(text)
 
-    server = UvicornServer(uvicorn_config(app), started)
+    config = app.workerhost.config
+    limits = ConnectionLimits(header_timeout=config.header_timeout, idle_timeout=config.idle_timeout)
+    server = UvicornServer(uvicorn_config(app, limits), started, limits)
     try:
         await server.serve(sockets=[sock])
     finally:

@@ -1,28 +1,43 @@
-"""The one module that touches uvicorn's internals: its Server, made to accept through ``accept.Acceptor``.
+"""The one module that touches uvicorn's internals: its Server, accepting through ``accept.Acceptor``, and
+its HTTP protocol, holding each connection to ``limits.ConnectionLimits``.
 
 Why reach inside: uvicorn's own server accepts one connection per loop turn (see ``accept``), and it
 offers no hook to accept differently. So ``UvicornServer.startup`` lets uvicorn run the lifespan with
-no socket of its own (``sockets=[]``), then builds uvicorn's HTTP protocol itself, with the arguments
-its constructor takes (``config``, ``server_state``, ``app_state``, ``_loop``), for each connection
+no socket of its own (``sockets=[]``), then builds the HTTP protocol itself, with the arguments
+uvicorn's constructor takes (``config``, ``server_state``, ``app_state``, ``_loop``), for each connection
 ``Acceptor`` hands over. ``servers`` then holds the acceptors: uvicorn's shutdown calls only
-``close()`` and ``wait_closed()`` on them, which ``Acceptor`` provides. pyproject.toml bounds uvicorn
-to the versions this was checked against; the end-to-end tests fail if that contract moves.
+``close()`` and ``wait_closed()`` on them, which ``Acceptor`` provides.
+
+And uvicorn bounds neither a request's head nor how long it waits for one: a silent client holds its
+connection for good, and httptools buffers a 64 MiB header value, re-copying it on every read. Its
+protocol has no hook for either, so ``GuardedHttpToolsProtocol`` subclasses it, extending the parser
+callbacks it defines (``on_message_begin``, ``on_url``, ``on_header``, ``on_headers_complete``) and
+reading the request state it keeps (``cycle``, ``flow``). pyproject.toml bounds uvicorn to the versions
+this was checked against; the end-to-end tests fail if that contract moves.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 
+import httptools
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.server import ServerState
 
 from .accept import Acceptor
+from .limits import ConnectionLimits, Refusal, refusal_response
 from .signals import handle_signals
 
-__all__ = ["UvicornServer", "loop_factory", "uvicorn_config"]
+__all__ = ["GuardedHttpToolsProtocol", "UvicornServer", "loop_factory", "uvicorn_config"]
+
+logger = logging.getLogger("workerhost")
+LINGER = 2.0  # seconds a refused connection stays open, for the client to read the answer (see _refuse)
 
 
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
@@ -35,45 +50,42 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     return factory
 
 
-def _http_implementation() -> str:
-    try:
-        import httptools  # noqa: F401
-    except ImportError:
-        return "h11"
-    return "httptools"
-
-
-def uvicorn_config(app: Any) -> uvicorn.Config:
+def uvicorn_config(app: Any, limits: ConnectionLimits | None = None) -> uvicorn.Config:
     """uvicorn's settings for the host (the benchmark serves its bare Starlette baseline with the same)."""
+    limits = limits or ConnectionLimits()
     return uvicorn.Config(
         app,
         lifespan="on",
-        http=_http_implementation(),
+        http="httptools",  # the protocol the limits are built on (a dependency, so always there)
         access_log=False,
         log_config=None,
         timeout_graceful_shutdown=5,
+        # uvicorn annotates an int but only hands it to loop.call_later, which takes fractions of a second.
+        timeout_keep_alive=limits.idle_timeout,  # type: ignore[arg-type]
     )
 
 
 class UvicornServer(uvicorn.Server):
     """uvicorn's Server, accepting connections in bursts (``Acceptor``) and calling ``on_started`` once serving."""
 
-    def __init__(self, config: uvicorn.Config, on_started: Callable[[], object]) -> None:
+    def __init__(
+        self, config: uvicorn.Config, on_started: Callable[[], object], limits: ConnectionLimits | None = None
+    ) -> None:
         super().__init__(config)
         self._on_started = on_started
+        self._limits = limits or ConnectionLimits()
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         # uvicorn runs the lifespan and serves no socket itself (an empty list); we accept instead.
         await super().startup(sockets=[])
         if not self.started:
             return
-        config, loop = self.config, asyncio.get_running_loop()
+        config, loop, limits = self.config, asyncio.get_running_loop(), self._limits
 
         def create_protocol() -> asyncio.Protocol:
-            protocol: asyncio.Protocol = config.http_protocol_class(  # type: ignore[call-arg]
-                config=config, server_state=self.server_state, app_state=self.lifespan.state, _loop=loop
-            )  # the ignore: http_protocol_class is typed as a bare asyncio.Protocol class; it is uvicorn's
-            return protocol
+            return GuardedHttpToolsProtocol(
+                config=config, server_state=self.server_state, app_state=self.lifespan.state, _loop=loop, limits=limits
+            )
 
         acceptors = [Acceptor(sock, create_protocol) for sock in sockets or []]
         self.servers = cast(list[Any], acceptors)  # shutdown only calls close() and wait_closed()
@@ -91,3 +103,193 @@ class UvicornServer(uvicorn.Server):
         finally:
             for sig in installed:
                 loop.remove_signal_handler(sig)
+
+
+class _Refused(Exception):
+    """Raised from a parser callback to stop parsing a request the host refuses."""
+
+    def __init__(self, refusal: Refusal) -> None:
+        self.refusal = refusal
+
+
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, holding each connection to ``limits`` (README "Reliability").
+
+    One timer per connection (``_check``), armed when it opens and re-armed only when it fires, watches
+    the head being read and a body that stops arriving: nothing is scheduled per request, and a request
+    costs a few attribute updates in the callbacks plus one ``loop.time()`` per read. A head may take
+    only ``limits.head_bytes`` from the reads after the one it began in, so httptools never holds more
+    than that (and one read) of an unfinished header. Refusals (414, 431, 408) are answered at once.
+    """
+
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop,
+        limits: ConnectionLimits,
+    ) -> None:
+        super().__init__(config=config, server_state=server_state, app_state=app_state, _loop=_loop)
+        self._limits = limits
+        self._head_deadline: float | None = None  # set while a request's head is read: when it must be complete
+        self._head_left = limits.head_bytes  # bytes that head may still take
+        self._heads = 0  # requests begun on this connection
+        self._header_bytes = 0
+        self._last_read = 0.0
+        self._body_clock_stopped = False  # at the last check the host was not reading the body
+        self._refused = False
+        self._guard: asyncio.TimerHandle | None = None
+
+    # --- the connection ----------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        now = self._last_read = self.loop.time()
+        self._head_deadline = now + self._limits.header_timeout
+        self._guard = self.loop.call_at(self._head_deadline, self._check)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._guard is not None:
+            self._guard.cancel()
+            self._guard = None
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return  # read and dropped, so that closing does not reset the connection under the answer
+        self._last_read = self.loop.time()
+        self._unset_keepalive_if_required()
+        if self._head_deadline is not None and len(data) > self._head_left:
+            allowed = self._head_left  # all the head may still take: it must end within these bytes
+            if not self._feed(data[:allowed]):
+                return
+            if self._head_deadline is not None:
+                self._refuse(Refusal.headers_too_large(self._limits))
+                return
+            data = data[allowed:]
+        heads = self._heads
+        if self._feed(data) and self._head_deadline is not None and self._heads == heads:
+            self._head_left -= len(data)
+
+    def _feed(self, data: bytes) -> bool:
+        # uvicorn's data_received, with our own refusals told apart from malformed requests.
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError as exc:
+            if isinstance(exc.__context__, _Refused):
+                self._refuse(exc.__context__.refusal)
+            else:
+                self._invalid()
+            return False
+        except httptools.HttpParserError:
+            self._invalid()
+            return False
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+            return False
+        return True
+
+    def _invalid(self) -> None:
+        message = "Invalid HTTP request received."
+        self.logger.warning(message)
+        self.send_400_response(message)
+
+    # --- parser callbacks ----------------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._heads += 1
+        self._head_left = self._limits.head_bytes
+        self._header_bytes = 0
+        self._body_clock_stopped = False
+        if self._head_deadline is None:  # a connection's first request counts from connecting
+            self._head_deadline = self.loop.time() + self._limits.header_timeout
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url  # all uvicorn's on_url does
+        if len(self.url) > self._limits.max_url_bytes:
+            raise _Refused(Refusal.url_too_long(self._limits))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_bytes += len(name) + len(value) + 4
+        if self._header_bytes > self._limits.max_header_bytes:
+            raise _Refused(Refusal.headers_too_large(self._limits))
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._head_deadline = None
+        super().on_headers_complete()
+
+    # --- refusing and timing out ---------------------------------------------------------------------
+
+    def _refuse(self, refusal: Refusal) -> None:
+        self._refused = True
+        self._head_deadline = None
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            if cycle.response_started:  # an answer cannot follow a response under way
+                self.transport.close()
+                return
+            cycle.disconnected = True  # what the app sends from now on goes nowhere
+            cycle.message_event.set()
+        client = f"{self.client[0]}:{self.client[1]}" if self.client else "a client"
+        logger.warning("refused a request from %s with %d: %s", client, refusal.status, refusal.text)
+        self.transport.write(refusal_response(refusal, self.server_state.default_headers))
+        if self.transport.can_write_eof():
+            self.transport.write_eof()  # a client reading to the end has it all now
+        # Closing while the client still sends would reset the connection, and it could lose the answer.
+        # So what it sends is read and dropped until it closes (``eof_received``) or LINGER passes.
+        if self._guard is not None:
+            self._guard.cancel()
+        self._guard = self.loop.call_later(LINGER, self.transport.close)
+
+    def _check(self) -> None:
+        self._guard = None
+        if self.transport.is_closing() or self.transport.get_protocol() is not self:  # closed, or upgraded
+            return
+        now, timeout = self.loop.time(), self._limits.header_timeout
+        cycle = self.cycle
+        if self._head_deadline is not None:
+            if cycle is not None and not cycle.response_complete:
+                # A pipelined request: its client may wait for the response before it sends the rest.
+                self._head_deadline = now + timeout
+            elif now >= self._head_deadline:
+                self._head_timed_out()
+                return
+            deadline = self._head_deadline
+        elif cycle is not None and cycle.more_body and self._body_clock_runs(now):
+            if now >= self._last_read + timeout:
+                self._body_timed_out()
+                return
+            deadline = self._last_read + timeout
+        else:
+            deadline = now + timeout
+        self._guard = self.loop.call_at(deadline, self._check)
+
+    def _body_clock_runs(self, now: float) -> bool:
+        # While the host does not read (its buffer is full, or the client waits for "100 Continue"), the
+        # client is not late; its time starts again at the first check after the host reads again.
+        if self.flow.read_paused or self.cycle.waiting_for_100_continue:
+            self._body_clock_stopped = True
+            return False
+        if self._body_clock_stopped:
+            self._body_clock_stopped = False
+            self._last_read = now
+        return True
+
+    def _head_timed_out(self) -> None:
+        if self._heads == 0:  # it never said a word: nothing to answer
+            self.transport.close()
+        else:
+            self._refuse(Refusal.head_too_slow(self._limits))
+
+    def _body_timed_out(self) -> None:
+        cycle = self.cycle
+        if cycle.response_started:
+            self.transport.close()
+        else:
+            self._refuse(Refusal.body_stalled(self._limits))

@@ -28,7 +28,7 @@ import httpx
 from bindings import KVNamespace, ManualClock
 
 from ..host.dispatch import run_scheduled
-from ..host.scheduler import pick_scheduled, scheduled_cron
+from ..host.scheduler import check_scheduled_time, pick_scheduled, scheduled_cron
 
 if TYPE_CHECKING:
     from anyio.from_thread import BlockingPortal
@@ -95,7 +95,7 @@ class _Core:
     async def scheduled(self, worker: str | None, cron: str | None, scheduled_time: float | None) -> None:
         target = pick_scheduled(self.version(), worker)
         cron = scheduled_cron(target, cron)
-        when = self.clock.now() if scheduled_time is None else scheduled_time
+        when = self.clock.now() if scheduled_time is None else check_scheduled_time(scheduled_time)
         await run_scheduled(target, cron, when * 1000)
         await self.host.drain()
 
@@ -166,7 +166,8 @@ class AsyncWorkerhost(_Facade):
         Args:
             worker: the worker; may be left out when only one has a scheduled handler.
             cron: ``controller.cron``; the worker's first cron trigger by default.
-            scheduled_time: seconds since the epoch; the clock's now by default.
+            scheduled_time: seconds since the epoch, up to 9999-12-31 (ValueError beyond); the clock's now
+                by default.
         """
         await self._core.scheduled(worker, cron, scheduled_time)
 

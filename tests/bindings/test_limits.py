@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
@@ -11,6 +12,7 @@ from bindings.limits import (
     check_bulk_count,
     check_bulk_type,
     check_cache_ttl,
+    check_int32_text,
     check_key,
     check_key_name,
     check_list_limit,
@@ -223,3 +225,57 @@ def test_expirations_beyond_safe_integers_are_refused() -> None:
 def test_metadata_with_a_lone_surrogate_is_escaped_as_json_stringify_does() -> None:
     assert encode_metadata({"s": "\ud800"}) == '{"s":"\\ud800"}'
     assert check_metadata('{"s": "\\ud800"}') == '{"s":"\\ud800"}'
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("9" * 19, 9_999_999_999_999_999_999),  # exact up to 19 digits
+        ("1" + "0" * 30, 1e30),  # then the double JavaScript makes of it
+        ("9" * 5000, math.inf),  # past Python's 4,300-digit limit, and past the largest double
+        ("-" + "9" * 5000, -math.inf),
+        ("0x" + "f" * 400, math.inf),
+        ("\u00a0\ufeff 42", 42),  # JavaScript's white space, U+FEFF included
+        ("\x1c42", None),  # Python's str.strip() takes \x1c; JavaScript does not
+        ("٣٠", None),  # JavaScript reads only ASCII digits
+        ("²", None),
+        ("1_000", 1),  # parseInt stops at the underscore
+    ],
+)
+def test_parse_int_reads_numbers_of_any_length_as_javascript_does(raw: str, expected: float | None) -> None:
+    assert parse_int(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("0x" + "f" * 300, 0),  # Number() is Infinity past the largest double, and Infinity reads as 0
+        ("0b" + "1" * 2000, 0),
+        ("9" * 5000, 0),
+        ("٦٠", 0),  # NaN: not JavaScript's digits
+        ("0x1_0", 0),  # NaN: JavaScript takes no underscores
+        ("1_0", 0),
+        ("\ufeff60\u3000", 60),
+        ("-0x10", 0),  # NaN: a sign does not go with a hex literal
+    ],
+)
+def test_number_options_read_only_javascripts_numerals(given: str, expected: int) -> None:
+    assert to_int32(given) == expected
+
+
+def test_huge_numbers_are_refused_as_out_of_range_not_converted() -> None:
+    for raw in ("9" * 5000, "-" + "9" * 5000, "0x" + "f" * 5000):
+        with pytest.raises(KVTypeError, match=f"^{re.escape(OUT_OF_RANGE)}$"):
+            check_int32_text(raw)
+    check_int32_text("not a number")  # the service's own check refuses that, with its own message
+    with pytest.raises(KVTypeError):
+        to_int32(10**5000)
+    with pytest.raises(KVError, match="^Invalid expiration_ttl of 9{5000}. Please specify integer less than"):
+        resolve_expiration(1000, None, "9" * 5000)
+
+
+def test_metadata_holding_a_number_json_cannot_write_back_is_not_json() -> None:
+    for text in ('{"n": 1e400}', '{"n": ' + "9" * 5000 + "}"):
+        with pytest.raises(KVError) as caught:
+            check_metadata(text[:1024] if len(text) > 1024 else text)
+        assert (caught.value.status, caught.value.code) == (400, 10147)

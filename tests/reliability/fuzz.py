@@ -6,7 +6,10 @@ It starts ``workerhost dev`` with API tokens set (every request is authenticated
 check also sends requests without valid credentials), seeds two namespaces with keys, and runs the
 schemathesis CLI on ``/client/v4/openapi.json`` until ``--requests`` requests have been sent, seed after
 seed. Path parameters name the seeded namespaces and keys most of the time, so requests reach the KV
-logic, and are generated otherwise; DELETE of a namespace runs apart, on namespaces made for it.
+logic, and are generated otherwise; DELETE of a namespace runs apart, on namespaces made for it. Each
+seed also fuzzes the dev routes (``/__workerhost/status``, the scheduled runs with any ``worker``,
+``cron`` and ``time``) from ``DEV_ROUTES``, a document of them written here: no server error, and only
+the statuses it lists.
 
 Checks: ``not_a_server_error``, ``response_schema_conformance``, ``status_code_conformance``,
 ``content_type_conformance``, ``negative_data_rejection``, ``ignored_auth`` and
@@ -47,6 +50,7 @@ CHECKS = (
     "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance,"
     "negative_data_rejection,ignored_auth,positive_data_acceptance"
 )
+DEV_CHECKS = "not_a_server_error,status_code_conformance,ignored_auth"
 DELETE_NAMESPACE = "workers-kv-namespace-remove-a-namespace"
 KEYS = ["seed/0", "seed/1", "café au lait", "a%2Fb", "emoji 😀", "x" * 300]
 DOOMED = 4  # namespaces that DELETE may remove
@@ -60,7 +64,50 @@ KV_YAML = """
     kv_namespaces:
       - title: fuzz-a
       - title: fuzz-b
+    workers:
+      - name: ticker
+        script: ticker.py
+        routes: ["/ticker"]
+        kv_namespaces: [{binding: KV, namespace: fuzz-b}]
+        triggers: {crons: ["0 0 * * *"]}
 """
+TICKER = """
+    async def fetch(request, env, ctx):
+        from runtime import Response
+        return Response("tick")
+
+
+    async def scheduled(controller, env, ctx):
+        await env.KV.put("last-cron", f"{controller.cron} at {controller.scheduledTime}")
+"""
+
+
+def _query(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "schema": {"type": "string"}}
+
+
+_RUN = {
+    "parameters": [_query("worker"), _query("cron"), _query("time")],
+    "responses": {str(status): {"description": "-"} for status in (200, 400, 401, 403)},
+}
+# The dev routes as a schemathesis document (the host serves none for them).
+DEV_ROUTES = {
+    "openapi": "3.0.3",
+    "info": {"title": "workerhost dev routes", "version": "1"},
+    "components": {  # as the REST API's document has them: a Bearer token, or X-Auth-Email + X-Auth-Key
+        "securitySchemes": {
+            "api_token": {"type": "http", "scheme": "bearer"},
+            "api_email": {"type": "apiKey", "in": "header", "name": "X-Auth-Email"},
+            "api_key": {"type": "apiKey", "in": "header", "name": "X-Auth-Key"},
+        }
+    },
+    "security": [{"api_token": []}, {"api_email": [], "api_key": []}],
+    "paths": {
+        "/__workerhost/status": {"get": {"responses": {"200": {"description": "-"}, "401": {"description": "-"}}}},
+        "/__workerhost/scheduled": {"get": _RUN, "post": _RUN},
+        "/__scheduled": {"get": _RUN, "post": _RUN},
+    },
+}
 
 
 @dataclass
@@ -94,6 +141,7 @@ class FuzzHost:
         self.workdir = workdir
         (workdir / "project").mkdir(parents=True, exist_ok=True)
         (workdir / "project" / "kv.yaml").write_text(textwrap.dedent(KV_YAML).lstrip(), encoding="utf-8")
+        (workdir / "project" / "ticker.py").write_text(textwrap.dedent(TICKER).lstrip(), encoding="utf-8")
         self.log = workdir / "host.log"
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
@@ -125,7 +173,8 @@ class FuzzHost:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the host exited with {self.process.returncode}; see {self.log}")
             with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{self.url}/__workerhost/status", timeout=5).status_code == 200:
+                status = httpx.get(f"{self.url}/__workerhost/status", headers=self._auth(), timeout=5)
+                if status.status_code == 200:
                     return
             time.sleep(0.05)
         raise RuntimeError(f"the host did not answer within 60 s; see {self.log}")
@@ -154,7 +203,11 @@ class FuzzHost:
             ]
 
     def _http(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60)
+        return httpx.Client(base_url=self.url, headers=self._auth(), timeout=60)
+
+    @staticmethod
+    def _auth() -> dict[str, str]:
+        return {"Authorization": f"Bearer {TOKEN}"}
 
     def errors_in_log(self) -> list[str]:
         lines = self.log.read_text(encoding="utf-8", errors="replace").splitlines()
@@ -190,17 +243,26 @@ def config_file(path: Path, namespace_ids: list[str]) -> Path:
 
 
 def run_schemathesis(
-    url: str, config: Path, max_examples: int, seed: int, report_dir: Path, operations: tuple[str, str]
+    url: str,
+    config: Path,
+    max_examples: int,
+    seed: int,
+    report_dir: Path,
+    operations: tuple[str, ...],
+    schema: Path | None = None,
+    checks: str = CHECKS,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """One schemathesis run; returns the HAR entries (one per request sent) and the failures it reports.
 
     Args:
         operations: a schemathesis filter option and its value, e.g. ``("--exclude-operation-id", DELETE_NAMESPACE)``.
+        schema: a document file to fuzz at ``url``; by default the OpenAPI document the host serves.
     """
     report_dir.mkdir()
+    where = [f"{url}/client/v4/openapi.json"] if schema is None else [str(schema), "--url", url]
     command = [
-        sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run", f"{url}/client/v4/openapi.json",
-        "--checks", CHECKS, "--max-examples", str(max_examples), "--seed", str(seed), "--workers", "2",
+        sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run", *where,
+        "--checks", checks, "--max-examples", str(max_examples), "--seed", str(seed), "--workers", "2",
         "--report", "har,json", "--report-dir", str(report_dir), "--no-color", *operations,
     ]  # fmt: skip
     ran = subprocess.run(command, capture_output=True, text=True, timeout=3600, cwd=report_dir)
@@ -249,11 +311,17 @@ def _fuzz_seed(host: FuzzHost, config: Path, max_examples: int, seed: int, resul
     """The runs of one seed: every operation but DELETE of a namespace, then that one on namespaces of its own
     (the seeded ones must stay, or the other operations would only ever meet a 404)."""
     doomed = config_file(host.workdir / f"doomed-{seed}.toml", host.doomed(seed))
-    passes = [(config, "--exclude-operation-id", "run"), (doomed, "--include-operation-id", "delete")]
-    for pass_config, option, name in passes:
+    dev = host.workdir / "devroutes.json"
+    dev.write_text(json.dumps(DEV_ROUTES), encoding="utf-8")
+    passes: list[tuple[str, Path, tuple[str, ...], Path | None, str]] = [
+        ("run", config, ("--exclude-operation-id", DELETE_NAMESPACE), None, CHECKS),
+        ("delete", doomed, ("--include-operation-id", DELETE_NAMESPACE), None, CHECKS),
+        ("dev", config, (), dev, DEV_CHECKS),
+    ]
+    for name, pass_config, operations, schema, checks in passes:
         report_dir = host.workdir / f"{name}-{seed}"
         entries, failures = run_schemathesis(
-            host.url, pass_config, max_examples, seed, report_dir, (option, DELETE_NAMESPACE)
+            host.url, pass_config, max_examples, seed, report_dir, operations, schema, checks
         )
         result.runs += 1
         result.requests += len(entries)

@@ -14,6 +14,11 @@ from typing import Any
 from runtime.config import DEFAULT_ACCOUNT_ID
 
 SECRET = "hunter2-secret-7f3a9c"  # in .dev.vars
+# A second secret that every escaping changes: a backslash (doubled by repr and JSON), a tab, a single
+# quote (repr then picks double quotes), non-ASCII and an emoji (\x, \u escapes, UTF-8 bytes, surrogate
+# pairs), and characters that URLs and HTML encode. In .dev.vars it is written double-quoted, with escapes.
+TRICKY_SECRET = "C:\\new\\dir 'q'\tkéy<&>%/+😀 ok"
+TRICKY_DEV_VAR = "TRICKY_KEY=\"C:\\\\new\\\\dir 'q'\\tkéy<&>%/+😀 ok\"\n"
 WRITE_TOKEN = "write-token-5be0d1c8e2"
 READ_TOKEN = "read-token-93ac77f01b"
 API_ENV = {"WORKERHOST_API_TOKENS": WRITE_TOKEN, "WORKERHOST_API_READ_TOKENS": READ_TOKEN}
@@ -32,12 +37,15 @@ PROBE_PROJECT = {
             kv_namespaces: [{binding: KV, namespace: data}]
             triggers: {crons: ["0 0 1 1 *"]}
     """,
-    ".dev.vars": f"API_KEY={SECRET}\n",
+    ".dev.vars": f"API_KEY={SECRET}\n{TRICKY_DEV_VAR}",
     "probe/worker.py": """
         import asyncio
+        import html
         import json
+        import re
         import sys
         import time
+        from urllib.parse import quote, quote_plus
 
         from starlette.responses import StreamingResponse
 
@@ -70,6 +78,8 @@ PROBE_PROJECT = {
                 return Response.json({"text": await request.text()})
             if action == "json":
                 return Response.json({"json": await request.json()})
+            if action == "json-types":
+                return Response.json({name: type(value).__name__ for name, value in (await request.json()).items()})
             if action == "length":
                 return Response(str(len(await request.bytes())))
             if action == "raise":
@@ -94,9 +104,75 @@ PROBE_PROJECT = {
             if action == "later":
                 ctx.wait_until(later(env, float(query["seconds"]), query["key"]))
                 return Response("queued")
+            if action == "option":  # a numeric binding option from NUMBERS: what the binding makes of it
+                return await use_option(env.KV, query["op"], query["name"], NUMBERS[query["number"]])
+            if action == "leak":  # a hidden value in one of the forms a traceback may show it in
+                token = request.headers.get("authorization", "").removeprefix("Bearer ")
+                form = FORMS[query["form"]](token if query["what"] == "token" else env.TRICKY_KEY)
+                if query.get("later"):
+                    ctx.wait_until(raise_later(form))
+                    return Response("queued")
+                if query["form"].startswith("keyerror"):
+                    raise KeyError("leaked: " + form)  # shown as its repr
+                raise RuntimeError("leaked: " + form)
+            if action == "return-secret":  # its repr is cut at 200 characters, in the middle of the secret
+                return {"padding": "x" * 160, "value": env.TRICKY_KEY}
             if action in GARBAGE:
                 return GARBAGE[action]()
             return Response("no such probe", status=404)
+
+
+        async def use_option(kv, op, name, number):
+            try:
+                if op == "put":
+                    await kv.put("option", "v", {name: number})
+                elif op == "get":
+                    await kv.get("option", {name: number})
+                else:
+                    await kv.list({name: number})
+            except TypeError as exc:  # workerd's own checks (a KVTypeError is one)
+                return Response(f"TypeError: {exc}", status=400)
+            except KVError as exc:
+                return Response(str(exc), status=exc.status)
+            return Response("ok")
+
+
+        NUMBERS = {
+            "huge-int": 10**5000,
+            "huge-text": "9" * 5000,
+            "huge-hex": "0x" + "f" * 300,
+            "huge-binary": "0b" + "1" * 2000,
+            "arabic-sixty": "\u0666\u0660",
+            "superscript-two": "\u00b2",
+            "hex-with-underscore": "0x1_0",
+            "infinity": float("inf"),
+            "sixty": 60,
+        }
+
+        FORMS = {
+            "raw": lambda value: value,
+            "keyerror": lambda value: value,
+            "keyerror-of-repr": repr,
+            "repr": repr,
+            "repr-both-quotes": lambda value: repr(value + '"'),
+            "ascii": ascii,
+            "bytes": lambda value: repr(value.encode()),
+            "bytes-both-quotes": lambda value: repr((value + '"').encode()),
+            "json": json.dumps,
+            "json-utf8": lambda value: json.dumps(value, ensure_ascii=False),
+            "json-upper-hex": lambda value: re.sub(r"\\\\u[0-9a-f]{4}", lambda m: m.group().upper().replace("U", "u"),
+                                                   json.dumps(value)),
+            "quote": quote,
+            "quote-all": lambda value: quote(value, safe=""),
+            "quote-plus": quote_plus,
+            "quote-lower-hex": lambda value: re.sub("%[0-9A-F]{2}", lambda m: m.group().lower(), quote(value, safe="")),
+            "html": html.escape,
+            "repr-of-json": lambda value: repr(json.dumps(value)),
+            "json-of-repr": lambda value: json.dumps(repr(value)),
+            "quote-of-json": lambda value: quote(json.dumps(value)),
+            "quote-twice": lambda value: quote(quote(value, safe=""), safe=""),
+            "html-of-repr": lambda value: html.escape(repr(value)),
+        }
 
 
         async def raise_later(secret):

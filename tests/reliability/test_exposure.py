@@ -4,13 +4,18 @@
   ``runtime/server/test_server.py``, ``runtime/config/test_exposure.py``, ``runtime/host/test_e2e.py``).
 - Every REST route answers 401 code 10000 to a missing or wrong credential, 403 to a read-only token
   on a write (the API app alone: ``runtime/api/test_auth.py``).
+- With tokens set, the dev routes take them as the REST API does: ``/__workerhost/status`` a read or
+  write token, the scheduled runs a write token (401 / 403 otherwise, and nothing runs); without
+  tokens they stay open.
 - Secret values from ``.dev.vars`` and the API tokens never appear in the logs, the banner, error
-  pages, ``/__workerhost/status`` or any REST API response.
+  pages, ``/__workerhost/status`` or any REST API response, in any escaped or encoded form a
+  traceback or log line gives them (``runtime/config/test_redaction.py`` holds the forms one by one).
 - No request reaches a file outside the persist directory, whatever path-bearing input it carries.
 """
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import sys
@@ -31,6 +36,7 @@ from .support import (
     PROBE_PROJECT,
     READ_TOKEN,
     SECRET,
+    TRICKY_SECRET,
     WRITE_TOKEN,
     file_tree,
     raw_request,
@@ -41,7 +47,7 @@ from .support import (
 # What reaches files is the question here; the exposure rules themselves are the same on every engine.
 pytestmark = pytest.mark.sqlite_only
 
-HIDDEN = (SECRET, WRITE_TOKEN, READ_TOKEN)
+HIDDEN = (SECRET, TRICKY_SECRET, WRITE_TOKEN, READ_TOKEN)
 
 
 @pytest.fixture(scope="module")
@@ -178,8 +184,8 @@ def test_secrets_and_tokens_never_appear_in_logs_pages_status_or_api_responses(s
         server.client.get("/probe/raise"),  # ... and plain text
         server.client.get("/probe/raise-later"),  # wait_until work that raises it
         server.client.get(f"/probe/{SECRET}", params={"token": WRITE_TOKEN}),  # in the path and the query
-        server.client.get("/__workerhost/status"),
-        server.client.get("/__workerhost/scheduled", params={"worker": "probe"}),
+        server.client.get("/__workerhost/status", headers=auth),
+        server.client.get("/__workerhost/scheduled", params={"worker": "probe"}, headers=auth),
         server.client.get("/client/v4/user/tokens/verify", headers=auth),
         server.client.get("/client/v4/accounts", headers=auth),
         server.client.get("/client/v4/memberships", headers={"X-Auth-Email": "a@b.c", "X-Auth-Key": WRITE_TOKEN}),
@@ -259,3 +265,160 @@ def test_no_request_reaches_a_file_outside_the_persist_directory(server: DevServ
     namespace_files = {name for name in inside if not name.endswith(("-wal", "-shm"))}
     assert all(re.fullmatch(r"[0-9a-f]{32}\.sqlite3|catalog\.sqlite3", name) for name in namespace_files), inside
     assert [path.name for path in server.persist_to.iterdir()] == ["kv"]
+
+
+# --- secrets in escaped and encoded forms ---------------------------------------------------------
+
+LEAK_FORMS = [
+    "raw",
+    "keyerror",
+    "keyerror-of-repr",
+    "repr",
+    "repr-both-quotes",
+    "ascii",
+    "bytes",
+    "bytes-both-quotes",
+    "json",
+    "json-utf8",
+    "json-upper-hex",
+    "quote",
+    "quote-all",
+    "quote-plus",
+    "quote-lower-hex",
+    "html",
+    "repr-of-json",
+    "json-of-repr",
+    "quote-of-json",
+    "quote-twice",
+    "html-of-repr",
+]
+# What may stay around "[secret]" on the line that showed the value: the quotes, backslashes and b
+# prefix of a repr, JSON's quotes, a percent-encoded quote, and HTML's (escaped once more on the HTML
+# page). Any character of the value itself left over fails the match.
+_AROUND = r"(?:b|['\"\\]|%22|%27|%5C|&(?:amp;)*(?:quot|#x27|#34|#39);)*"
+_SHOWN = re.compile(rf"{_AROUND}\[secret\]{_AROUND}")
+_LEAK_LINES = re.compile(
+    r"^(?:RuntimeError|KeyError): (?:[\"']|&quot;|&#x27;)?(?:leaked|later): (.*?)(?=</pre>|$)", re.MULTILINE
+)
+
+
+def assert_blanked(text: str, where: str) -> int:
+    """Every line that showed a hidden value shows ``[secret]`` and nothing of the value; returns how many."""
+    lines = _LEAK_LINES.findall(text)
+    for line in lines:
+        assert _SHOWN.fullmatch(line), f"{where}: {line!r}"
+    for hidden in (TRICKY_SECRET, "kéy", "k\\xc3\\xa9y", "k\\u00e9y", "k%C3%A9y", "k%c3%a9y", "k&#x27;", *HIDDEN):
+        assert hidden not in text, (where, hidden)
+    return len(lines)
+
+
+@pytest.mark.parametrize("form", LEAK_FORMS)
+@pytest.mark.parametrize("what", ["secret", "token"])
+def test_a_hidden_value_never_shows_in_any_escaped_or_encoded_form(server: DevServer, what: str, form: str) -> None:
+    # TRICKY_SECRET (.dev.vars) holds a backslash, a tab, a quote, non-ASCII, an emoji and URL and HTML
+    # specials, so each form differs from the value; the token comes from the request's own header.
+    params = {"form": form, "what": what}
+    auth = {"Authorization": f"Bearer {READ_TOKEN}"}
+    logged = assert_blanked(server.stderr(), "the log")
+    for accept in ("text/plain", "text/html"):
+        response = server.client.get("/probe/leak", params=params, headers={**auth, "Accept": accept})
+        assert response.status_code == 500 and response.headers["content-type"].startswith(accept)
+        assert assert_blanked(response.text, f"{accept} page") == 1, response.text
+    # Work that fails after the response is logged alone.
+    assert server.client.get("/probe/leak", params={**params, "later": "1"}, headers=auth).text == "queued"
+    eventually(lambda: assert_blanked(server.stderr(), "the log") >= logged + 3, what="the three failures in the log")
+
+
+def test_a_returned_value_shown_cut_short_shows_no_part_of_a_secret(server: DevServer) -> None:
+    # The 500 for a non-Response shows its repr cut at 200 characters: cut first and blanked after, the
+    # cut fell inside the secret and its first half showed.
+    for accept in ("text/plain", "text/html"):
+        response = server.client.get("/probe/return-secret", headers={"Accept": accept})
+        assert response.status_code == 500
+        shown = response.text if accept == "text/plain" else html.unescape(response.text)
+        assert "'value': \"[secret]\"}" in shown and "C:" not in shown, shown
+    eventually(lambda: "returned builtins.dict" in server.stderr(), what="the log line")
+    assert "'value': \"[secret]\"}" in server.stderr() and "C:\\" not in server.stderr()
+
+
+def test_a_reload_error_at_the_status_route_hides_tokens(tmp_path: Path) -> None:
+    # A script that fails to import may quote anything it read, an API token from the environment too;
+    # the status route shows a read-token holder that error, never the write token in it.
+    import asyncio
+
+    from runtime import create_app, load_config
+    from runtime.host.reload import QueueSource
+    from tests.support import app_client
+
+    project = write_files(tmp_path, PROBE_PROJECT)
+    app = create_app(load_config(project / "kv.yaml", environ=dict(API_ENV)), change_source=QueueSource(), crons=False)
+
+    async def reload_and_look() -> str:
+        async with app_client(app) as client:
+            script = project / "probe" / "worker.py"
+            script.write_text(f"import json\nraise KeyError(json.dumps({WRITE_TOKEN!r} + {TRICKY_SECRET!r}))\n")
+            assert not await app.workerhost.reload({str(script)})
+            status = await client.get("/__workerhost/status", headers={"Authorization": f"Bearer {READ_TOKEN}"})
+            error: str = status.json()["reload"]["error"]
+            return error
+
+    error = asyncio.run(reload_and_look())
+    assert error.startswith("probe/worker.py failed to import:") and error.endswith('KeyError: \'"[secret][secret]"\'')
+
+
+# --- dev routes follow the API's auth -------------------------------------------------------------
+
+DEV_CREDENTIALS = {
+    "none": ({}, 401, 401),
+    "wrong bearer": ({"Authorization": "Bearer not-a-token"}, 401, 401),
+    "key without email": ({"X-Auth-Key": WRITE_TOKEN}, 401, 401),
+    "read bearer": ({"Authorization": f"Bearer {READ_TOKEN}"}, 200, 403),
+    "read key": ({"X-Auth-Email": "a@example.com", "X-Auth-Key": READ_TOKEN}, 200, 403),
+    "write bearer": ({"Authorization": f"Bearer {WRITE_TOKEN}"}, 200, 200),
+    "write key": ({"X-Auth-Email": "a@example.com", "X-Auth-Key": WRITE_TOKEN}, 200, 200),
+}
+
+
+@pytest.mark.parametrize(("credentials", "status", "run"), list(DEV_CREDENTIALS.values()), ids=list(DEV_CREDENTIALS))
+@pytest.mark.parametrize("target", ["/__workerhost/status", "/__workerhost/scheduled?worker=probe&", "/__scheduled?"])
+def test_with_tokens_set_the_dev_routes_take_one_as_the_rest_api_does(
+    server: DevServer, target: str, credentials: dict[str, str], status: int, run: int
+) -> None:
+    # Status shows absolute paths: a read token will do. Running a handler writes: a write token only.
+    if target.endswith("status"):
+        expected = status
+    else:
+        expected = run
+        target += "cron=" + "+".join(["0", "0", "1", "1", "*", re.sub(r"\W", "", str(credentials)) or "none"])
+    before = snapshot(server.persist_to)
+    response = raw_request(server.port, request_bytes("GET", target, credentials))
+    assert response.status == expected, response.text
+    if expected != 200:
+        assert json.loads(response.body)["errors"] == [{"code": 10000, "message": "Authentication error"}]
+        assert snapshot(server.persist_to) == before  # nothing ran
+    elif not target.endswith("status"):
+        assert snapshot(server.persist_to) != before  # the handler stored its cron
+
+
+def test_the_banner_says_the_dev_routes_need_a_token(server: DevServer) -> None:
+    assert re.search(r"^Dev .*/__scheduled\?worker=NAME&cron=\.\.\.   \(API token needed\)$", server.stdout(), re.M)
+
+
+def test_without_tokens_the_dev_routes_stay_open(tmp_path: Path) -> None:
+    import asyncio
+
+    from runtime import create_app, load_config
+    from tests.support import app_client
+
+    project = write_files(tmp_path, PROBE_PROJECT)
+    app = create_app(load_config(project / "kv.yaml", environ={}), crons=False)
+
+    async def ask() -> list[int]:
+        async with app_client(app) as client:
+            return [
+                (await client.get("/__workerhost/status")).status_code,
+                (await client.get("/__workerhost/scheduled", params={"worker": "probe"})).status_code,
+                (await client.get("/__scheduled")).status_code,
+            ]
+
+    assert asyncio.run(ask()) == [200, 200, 200]

@@ -21,15 +21,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
+from ...digits import whole_number
 from ...errors import StorageError
 from ..engines import scheme_of
 
-__all__ = ["SCHEME", "SqliteSettings", "parse_sqlite_location", "sqlite_location"]
+__all__ = ["MAX_PAGES", "SCHEME", "SqliteSettings", "parse_sqlite_location", "sqlite_location"]
 
 SCHEME = "sqlite"
 _ON = ("1", "on", "true", "yes")
 _OFF = ("0", "off", "false", "no")
 _OPTIONS = ("max_pages", "read_cache")
+MAX_PAGES = 4294967294  # SQLite's own ceiling for max_page_count
 
 
 @dataclass(frozen=True)
@@ -98,11 +100,11 @@ def _options(location: str, query: str) -> dict[str, str]:
 
 
 def _pages(value: str, location: str | None = None) -> int:
-    text = value.strip()
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:
+    pages = whole_number(value, 1, MAX_PAGES)
+    if pages is None:
         where = "" if location is None else f"{location!r}: "
-        raise StorageError(f"{where}max_pages must be a whole number of pages (at least 1), got {value!r}")
-    return int(text)
+        raise StorageError(f"{where}max_pages must be a whole number of pages from 1 to {MAX_PAGES}, got {value!r}")
+    return pages
 
 
 def _switch(value: str, location: str) -> bool:

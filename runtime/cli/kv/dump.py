@@ -27,7 +27,6 @@ import asyncio
 import base64
 import contextlib
 import io
-import json
 import os
 import shutil
 import sys
@@ -41,6 +40,7 @@ import aiofiles
 from bindings.bulk_format import BulkItemError, pair
 from bindings.catalog import is_namespace_id
 from bindings.errors import KVError, StorageError
+from bindings.javascript import parse_json
 from bindings.limits import MAX_LIST_LIMIT, check_key, check_metadata, check_value_size
 from bindings.service import KVService
 from bindings.storage.base import Entry, Write
@@ -205,7 +205,7 @@ async def _lines(path: str) -> AsyncGenerator[tuple[int, bytes], None]:
 
 def _parse(path: str, number: int, line: bytes) -> Any:
     try:
-        return json.loads(line)
+        return parse_json(line)
     except (ValueError, RecursionError) as exc:
         raise UsageError(f"{path}: line {number}: not valid JSON: {exc}") from None
 

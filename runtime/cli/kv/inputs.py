@@ -5,11 +5,12 @@ Every problem becomes a ``UsageError`` naming the file and what was expected. ``
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
+
+from bindings.javascript import parse_json
 
 from ...errors import UsageError
 
@@ -42,7 +43,7 @@ def read_bytes(path: str) -> bytes:
 def read_array(path: str, expected: str) -> list[Any]:
     """A JSON file that must hold an array; ``expected`` describes its items for the message."""
     try:
-        data = json.loads(read_bytes(path))
+        data = parse_json(read_bytes(path))  # as wrangler's JSON.parse reads it
     except (ValueError, RecursionError) as exc:
         raise UsageError(f"{path}: not valid JSON: {exc}") from None
     if not isinstance(data, list):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from bindings.errors import KVError
-from bindings.limits import MAX_LIST_LIMIT, check_key
+from bindings.limits import MAX_LIST_LIMIT, check_int32_text, check_key
 from bindings.results import ListKey
 from bindings.service import BulkWrite, prepare_write
 
@@ -45,6 +45,9 @@ async def put(session: Session, args: argparse.Namespace) -> int:
     value = read_value(args.value, args.path)
     target = await session.target(args)
     try:
+        # Held to int32 as the REST API holds these parameters (wrangler's `kv key put` sends them there).
+        check_int32_text(args.expiration)
+        check_int32_text(args.ttl)
         write = prepare_write(BulkWrite(args.key, value, args.expiration, args.ttl, args.metadata), session.clock.now())
     except KVError as exc:
         raise refused(exc, "PUT") from None

@@ -18,6 +18,9 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from bindings.digits import whole_number
+from bindings.limits import MAX_SAFE_INTEGER
+
 from ...config import DEFAULT_CONFIG_FILE, DEFAULT_PERSIST_TO
 
 __all__ = ["register"]
@@ -35,9 +38,15 @@ def _command(module: str, name: str) -> Callable[[argparse.Namespace], int]:
 
 
 def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
-    return int(text)
+    # Any number of keys a namespace can hold; more digits than that are refused unconverted.
+    number = whole_number(text, 1, MAX_SAFE_INTEGER)
+    if number is None:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {MAX_SAFE_INTEGER}, got {_shown(text)}")
+    return number
+
+
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= 40 else f"{text[:20]!r}... ({len(text)} characters)"
 
 
 def _common() -> argparse.ArgumentParser:

@@ -69,6 +69,9 @@ def test_help_names_each_flags_environment_variable(capsys: pytest.CaptureFixtur
         "WORKERHOST_PERSIST_TO",
         "WORKERHOST_NO_RELOAD",
         "WORKERHOST_MAX_DB_PAGES",
+        "WORKERHOST_IMPORT_TIMEOUT",
+        "WORKERHOST_HEADER_TIMEOUT",
+        "WORKERHOST_IDLE_TIMEOUT",
     ):
         assert env in out
 

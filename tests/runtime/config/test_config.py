@@ -115,7 +115,7 @@ def test_a_database_page_cap_comes_from_flag_or_environment_and_is_off_by_defaul
 @pytest.mark.parametrize("pages", ["0", "-5", "lots", "1.5"])
 def test_a_database_page_cap_must_be_a_positive_whole_number(tmp_path: Path, pages: str) -> None:
     path = project(tmp_path, "")
-    message = f"WORKERHOST_MAX_DB_PAGES must be a whole number of pages (at least 1), got '{pages}'"
+    message = f"WORKERHOST_MAX_DB_PAGES must be a whole number of pages from 1 to 4294967294, got '{pages}'"
     with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
         load_config(path, environ={"WORKERHOST_MAX_DB_PAGES": pages})
 
@@ -123,9 +123,37 @@ def test_a_database_page_cap_must_be_a_positive_whole_number(tmp_path: Path, pag
 def test_a_database_page_cap_in_non_ascii_digits_is_a_config_error(tmp_path: Path) -> None:
     # "²".isdigit() is True but int("²") raises: this was a ValueError traceback, not a clean message.
     path = project(tmp_path, "")
-    message = "WORKERHOST_MAX_DB_PAGES must be a whole number of pages (at least 1), got '²'"
+    message = "WORKERHOST_MAX_DB_PAGES must be a whole number of pages from 1 to 4294967294, got '²'"
     with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
         load_config(path, environ={"WORKERHOST_MAX_DB_PAGES": "²"})
+
+
+TIMEOUTS = [
+    ("import_timeout", "--import-timeout", "WORKERHOST_IMPORT_TIMEOUT", 10.0),
+    ("header_timeout", "--header-timeout", "WORKERHOST_HEADER_TIMEOUT", 20.0),
+    ("idle_timeout", "--idle-timeout", "WORKERHOST_IDLE_TIMEOUT", 5.0),
+]
+
+
+@pytest.mark.parametrize(("name", "flag", "env", "default"), TIMEOUTS)
+def test_time_limits_come_from_flag_or_environment_in_seconds(
+    tmp_path: Path, name: str, flag: str, env: str, default: float
+) -> None:
+    path = project(tmp_path, "")
+    assert getattr(load_config(path, environ={}), name) == default
+    assert getattr(load_config(path, environ={env: "2.5"}), name) == 2.5
+    assert getattr(load_config(path, environ={env: "2.5"}, overrides={name: "1"}), name) == 1.0
+
+
+@pytest.mark.parametrize(("name", "flag", "env", "default"), TIMEOUTS)
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "inf", "nan", ""])
+def test_time_limits_must_be_positive_numbers_of_seconds(
+    tmp_path: Path, name: str, flag: str, env: str, default: float, value: str
+) -> None:
+    path = project(tmp_path, "")
+    message = f"{flag} ({env}) must be a number of seconds above 0, got '{value}'"
+    with pytest.raises(ConfigError, match=f"^{re.escape(message)}$"):
+        load_config(path, environ={env: value})
 
 
 def test_the_store_location_is_sqlite_in_the_persist_directory(tmp_path: Path) -> None:

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import importlib
 import os
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -130,3 +134,46 @@ def test_sibling_packages_are_found(tmp_path: Path) -> None:
         },
     )
     assert load(tmp_path / "w.py").module.X == 5
+
+
+def test_imports_on_other_threads_while_a_script_loads_resolve_as_without_the_load(tmp_path: Path) -> None:
+    # A load runs on a thread of its own while requests, on the event loop, may import too: they must
+    # neither find the loading script's folder nor see sys.meta_path change under them.
+    write_files(
+        tmp_path,
+        {
+            "shadowed_only_here.py": "",
+            "w.py": """
+                import os
+                import time
+
+                import shadowed_only_here
+
+                open(os.path.join(os.path.dirname(__file__), "loading"), "w").close()
+                while not os.path.exists(os.path.join(os.path.dirname(__file__), "gate")):
+                    time.sleep(0.005)
+
+                async def fetch(request, env, ctx): ...
+            """,
+        },
+    )
+    (tmp_path / "gate").touch()
+    load(tmp_path / "w.py", "warm")  # the first load may install the finder; later ones change nothing
+    (tmp_path / "gate").unlink()
+    (tmp_path / "loading").unlink()
+    meta_path = list(sys.meta_path)
+    loading = threading.Thread(target=load, args=(tmp_path / "w.py", "gated"))
+    loading.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not (tmp_path / "loading").exists():
+            assert time.monotonic() < deadline, "the load did not begin"
+            time.sleep(0.005)
+        assert sys.meta_path == meta_path
+        sys.modules.pop("shadowed_only_here", None)
+        with pytest.raises(ModuleNotFoundError):
+            importlib.import_module("shadowed_only_here")
+    finally:
+        (tmp_path / "gate").touch()
+        loading.join()
+    assert sys.meta_path == meta_path

@@ -313,3 +313,19 @@ async def test_the_change_source_drives_reloads(project: Path) -> None:
                 break
             await asyncio.sleep(0.01)
         assert await get_text(client, "/legacy") == "via source"
+
+
+async def test_a_failed_reload_never_shows_a_secret_in_the_log_or_the_status_route(
+    project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The error quotes the script's traceback, which here holds the secret's value.
+    app = make_app(project, source=QueueSource())
+    host = app.workerhost
+    async with app_client(app) as client:
+        script = project / "legacy.py"
+        script.write_text(f"raise ValueError('leaked {SECRET}')\n")
+        assert not await host.reload({str(script)})
+        status = (await client.get("/__workerhost/status")).json()
+    assert "leaked [secret]" in status["reload"]["error"]
+    assert SECRET not in status["reload"]["error"] and SECRET not in caplog.text
+    assert "leaked [secret]" in caplog.text

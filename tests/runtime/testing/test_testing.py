@@ -215,6 +215,31 @@ def test_the_store_goes_with_the_tests_own_data_directory(project: pytest.Pytest
     project.runpytest(*INPROCESS).assert_outcomes(passed=1)
 
 
+def test_a_time_past_9999_is_refused_and_nothing_runs_at_it(project: pytest.Pytester) -> None:
+    # An infinite scheduled_time ran the handler with scheduledTime inf; an infinite clock broke every put.
+    project.makepyfile(
+        test_times="""
+        import math
+        import pytest
+
+        @pytest.mark.parametrize("when", [math.inf, math.nan, 1e300, -1.0])
+        def test_scheduled_time(workerhost, when):
+            with pytest.raises(ValueError, match="^a scheduled time must be from 0 to 253402300799.999 seconds"):
+                workerhost.scheduled(scheduled_time=when)
+            assert workerhost.kv("LOG").get("cron") is None
+
+        @pytest.mark.parametrize("seconds", [math.inf, math.nan, 1e300])
+        def test_advance(workerhost, workerhost_clock, seconds):
+            before = workerhost_clock.now()
+            with pytest.raises(ValueError, match="^a clock"):
+                workerhost.advance(seconds)
+            assert workerhost_clock.now() == before
+            workerhost.kv("LOG").put("still", "writable", expiration_ttl=60)
+        """
+    )
+    project.runpytest(*INPROCESS).assert_outcomes(passed=7)
+
+
 def test_a_bad_kv_yaml_fails_each_test_with_one_clear_line(pytester: pytest.Pytester) -> None:
     pytester.makefile(".yaml", kv="workerz: []\n")
     pytester.makepyfile(test_site="def test_it(workerhost):\n    pass\n")

@@ -57,9 +57,9 @@ def test_plain_paths_and_sqlite_urls_are_read(location: str, settings: SqliteSet
         ("sqlite://host/dir", "a sqlite: location is a directory on this machine (sqlite:///abs/dir), not a host"),
         ("sqlite:///dir#frag", "a directory name's '#' must be written %23"),
         ("sqlite://", "names no directory"),
-        ("sqlite:///d?max_pages=0", "max_pages must be a whole number of pages (at least 1), got '0'"),
-        ("sqlite:///d?max_pages=lots", "max_pages must be a whole number of pages (at least 1), got 'lots'"),
-        ("sqlite:///d?max_pages=%C2%B2", "max_pages must be a whole number of pages (at least 1), got '²'"),
+        ("sqlite:///d?max_pages=0", "max_pages must be a whole number of pages from 1 to 4294967294, got '0'"),
+        ("sqlite:///d?max_pages=lots", "max_pages must be a whole number of pages from 1 to 4294967294, got 'lots'"),
+        ("sqlite:///d?max_pages=%C2%B2", "max_pages must be a whole number of pages from 1 to 4294967294, got '²'"),
         ("sqlite:///d?read_cache=maybe", "read_cache must be on or off, got 'maybe'"),
         ("sqlite:///d?cache=off", "unknown option 'cache'; expected max_pages or read_cache"),
         ("sqlite:///d?max_pages=1&max_pages=2", "option 'max_pages' is given twice"),
@@ -76,7 +76,7 @@ def test_a_bad_location_is_refused_saying_why(location: str, problem: str) -> No
 
 
 def test_a_bad_page_cap_is_refused_when_the_location_is_built(tmp_path: Path) -> None:
-    message = "max_pages must be a whole number of pages (at least 1), got '0'"
+    message = "max_pages must be a whole number of pages from 1 to 4294967294, got '0'"
     with pytest.raises(StorageError, match=f"^{re.escape(message)}$"):
         sqlite_location(tmp_path, max_pages=0)
 

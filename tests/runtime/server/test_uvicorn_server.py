@@ -1,0 +1,158 @@
+"""The guarded HTTP protocol (runtime.server.uvicorn_server) in-process, on real loopback sockets.
+
+The end-to-end cases (silent clients, 408/414/431, running out of descriptors) are in
+tests/reliability/test_connection_limits.py; these are the edges of the same rules that a real client
+meets: requests split over many reads or sharing one, a body the app is slow to read, ``Expect:
+100-continue``, and a client still sending when it is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from runtime.server.limits import ConnectionLimits
+from runtime.server.uvicorn_server import UvicornServer, uvicorn_config
+
+pytestmark = pytest.mark.anyio
+TIMEOUT = 0.3  # the header timeout of these servers, in seconds
+WAIT = 15.0  # seconds a read may take before the test fails
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """``/length`` answers how many body bytes it read, after ``?wait=S`` seconds; anything else "ok"."""
+    if scope["type"] == "lifespan":
+        while (message := await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    body = b"ok"
+    if scope["path"] == "/length":
+        query = scope["query_string"].decode()
+        if query.startswith("wait="):
+            await asyncio.sleep(float(query[5:]))
+        length, more = 0, True
+        while more:
+            message = await receive()
+            length += len(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = str(length).encode()
+    headers = [(b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+@contextlib.asynccontextmanager
+async def serving() -> AsyncIterator[int]:
+    """A server of ``app`` with the host's protocol and a short header timeout; yields its port."""
+    limits = ConnectionLimits(header_timeout=TIMEOUT, idle_timeout=TIMEOUT)
+    server = UvicornServer(uvicorn_config(app, limits), lambda: None, limits)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(64)
+    task = asyncio.ensure_future(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            assert not task.done(), task.result()
+            await asyncio.sleep(0.005)
+        yield sock.getsockname()[1]
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
+async def read_answers(reader: asyncio.StreamReader, count: int) -> list[tuple[int, bytes]]:
+    """(status, body) of the next ``count`` responses, each with a Content-Length."""
+    answers = []
+    for _ in range(count):
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), WAIT)
+        lines = head.decode("latin-1").split("\r\n")
+        length = next(int(line.split(":")[1]) for line in lines if line.lower().startswith("content-length:"))
+        answers.append((int(lines[0].split()[1]), await asyncio.wait_for(reader.readexactly(length), WAIT)))
+    return answers
+
+
+def request(method: str, target: str, headers: dict[str, str] | None = None, body: bytes = b"") -> bytes:
+    lines = [f"{method} {target} HTTP/1.1", "Host: test", *(f"{k}: {v}" for k, v in (headers or {}).items())]
+    if body:
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+async def test_a_request_sent_in_many_small_reads_is_served() -> None:
+    data = request("GET", "/", {f"X-Part-{n}": "v" * 100 for n in range(200)})  # a 20 KB head
+    async with serving() as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for start in range(0, len(data), 64):
+            writer.write(data[start : start + 64])
+            await writer.drain()
+        assert await read_answers(reader, 1) == [(200, b"ok")]
+        writer.close()
+
+
+async def test_requests_sharing_one_read_are_all_answered() -> None:
+    big = b"b" * 200_000  # a body larger than the head limit, between two heads in the same write
+    data = request("GET", "/") + request("POST", "/length", body=big) + request("GET", "/") * 3
+    async with serving() as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(data)
+        answers = await read_answers(reader, 5)
+        writer.close()
+    assert answers == [(200, b"ok"), (200, b"200000"), (200, b"ok"), (200, b"ok"), (200, b"ok")]
+
+
+async def test_a_body_the_app_is_slow_to_read_is_not_a_stalled_client() -> None:
+    body = b"x" * (4 * 1024 * 1024)  # far more than the host buffers: the client waits on the host
+    async with serving() as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(request("POST", f"/length?wait={TIMEOUT * 4}", body=body))
+        assert await read_answers(reader, 1) == [(200, str(len(body)).encode())]
+        writer.close()
+
+
+async def test_a_client_waiting_for_100_continue_is_not_a_stalled_client() -> None:
+    async with serving() as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        head = request("POST", f"/length?wait={TIMEOUT * 4}", {"Expect": "100-continue", "Content-Length": "5"})
+        writer.write(head)
+        assert await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), WAIT) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        writer.write(b"hello")
+        assert await read_answers(reader, 1) == [(200, b"5")]
+        writer.close()
+
+
+async def test_a_body_that_stops_after_the_response_is_closed() -> None:
+    # The app answers without reading the body, and the client sends a little more of it, then stops.
+    # uvicorn alone disarms its keep-alive timer on those bytes and never arms it again: open for good.
+    async with serving() as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(request("POST", "/", {"Content-Length": "100"}) + b"only ten b")
+        assert await read_answers(reader, 1) == [(200, b"ok")]
+        writer.write(b"and twenty more bytes")
+        assert await asyncio.wait_for(reader.read(), WAIT) == b""
+        writer.close()
+
+
+async def test_a_refused_client_that_is_still_sending_gets_the_whole_answer() -> None:
+    async with serving() as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET / HTTP/1.1\r\nHost: test\r\nX-Big: ")
+
+        async def keep_sending() -> None:
+            with contextlib.suppress(ConnectionError):
+                for _ in range(64):  # 4 MiB, far past what the host reads before it answers
+                    writer.write(b"a" * 65536)
+                    await writer.drain()
+
+        sending = asyncio.ensure_future(keep_sending())
+        answer = await asyncio.wait_for(reader.read(), WAIT)  # the whole answer, then the end: not a reset
+        await sending
+        writer.close()
+    assert answer.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"), answer[:100]
+    assert answer.endswith(b"The request was refused: its headers are over 32 KB, Cloudflare's limit for them.\n")

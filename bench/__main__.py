@@ -31,6 +31,7 @@ ALL_KEYS = (
     "memory",
     "bulk-rest",
     "bulk-cli",
+    "redis",
     "reload",
     "reload-load",
     "cold-start",

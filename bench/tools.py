@@ -25,6 +25,7 @@ __all__ = [
     "NodeTools",
     "ToolMissingError",
     "ensure_node_tools",
+    "ensure_redis",
     "ensure_wrk",
     "netns_prefix",
 ]
@@ -58,6 +59,25 @@ def ensure_wrk(install: bool) -> str:
     found = shutil.which("wrk")
     if not found:
         raise ToolMissingError(f"could not install wrk with apt-get:\n{done.stderr.strip()}")
+    return found
+
+
+def ensure_redis(install: bool) -> str:
+    """The path of redis-server (with redis-cli beside it), installing it with apt-get if allowed."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    if not install:
+        raise ToolMissingError("redis-server is not installed (apt-get install redis-server)")
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    done = _run([*sudo, "apt-get", "install", "-y", "-q", "redis-server"], env=env)
+    if done.returncode != 0:
+        _run([*sudo, "apt-get", "update", "-q"], env=env)
+        done = _run([*sudo, "apt-get", "install", "-y", "-q", "redis-server"], env=env)
+    found = shutil.which("redis-server")
+    if not found:
+        raise ToolMissingError(f"could not install redis-server with apt-get:\n{done.stderr.strip()}")
     return found
 
 

@@ -10,6 +10,7 @@
         ├── NamespaceLimitError     the account already has the maximum number of namespaces
         ├── StorageFullError        the disk (or the database's page limit) is full; nothing was written
         └── StorageLockedError      another process held the file's write lock too long; nothing was written
+        └── StorageUnavailableError the store's server cannot be reached (Redis is down); retry later
 
 KV validation messages are Cloudflare's own (README, "The KV binding"), so a handler sees locally what it
 would see in production: ``str(err)`` is ``"KV PUT failed: 413 Metadata length of 1025 exceeds limit
@@ -28,6 +29,7 @@ __all__ = [
     "StorageError",
     "StorageFullError",
     "StorageLockedError",
+    "StorageUnavailableError",
 ]
 
 
@@ -128,4 +130,12 @@ class StorageLockedError(StorageError):
 
     In normal operation writers from several processes queue for a few milliseconds each; this is what
     a lock held open (a ``sqlite3`` shell inside ``BEGIN IMMEDIATE``) costs instead of an endless wait.
+    """
+
+
+class StorageUnavailableError(StorageError):
+    """The store's server cannot be reached or did not answer in time (Redis is down or restarting).
+
+    The operation was not acknowledged: a read can be retried; a write may or may not have been
+    applied, as with any request that gets no answer. The store recovers by itself once the server is back.
     """

@@ -2,7 +2,7 @@
 
 The examples' tests use workerhost's pytest plugin (its fixtures need nothing here but the anyio
 backend for async tests); ``examples`` is the real ``workerhost dev`` serving the root kv.yaml, for
-``test_served.py``.
+``test_served.py``. The storage switch (``tests/redis_fixtures.py``) applies here too.
 """
 
 from __future__ import annotations
@@ -19,6 +19,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.redis_fixtures import _storage_for_the_module, _storage_for_the_session, _storage_for_the_test, redis_server
+
+__all__ = [
+    "_storage_for_the_module",
+    "_storage_for_the_session",
+    "_storage_for_the_test",
+    "redis_server",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 

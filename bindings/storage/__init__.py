@@ -2,7 +2,9 @@
 
     base.py       the interface every engine implements (``Store``, ``NamespaceStorage``)
     engines.py    ``open_store``: which engine a location string names, and building it
+    durability.py whether a store keeps acknowledged writes through a crash (Redis depends on its settings)
     sqlite/       the SQLite engine: one file per namespace under a persist directory
+    redis/        the Redis engine: one KV state shared by many hosts (``pip install 'workerhost[redis]'``)
 """
 
 from __future__ import annotations

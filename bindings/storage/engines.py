@@ -5,11 +5,12 @@ directory, the embedded default::
 
     .workerhost                                        SQLite, defaults
     sqlite:///abs/dir?max_pages=100&read_cache=off     SQLite with options (``sqlite/location.py``)
+    redis://host:6379/0?prefix=staging                 Redis, a server or a Cluster (``redis/location.py``);
+    rediss://...  unix:///run/redis.sock               also over TLS, or on a unix socket
 
 Whoever holds the settings (the host's config, ``workerhost kv``, the pytest plugin) builds one
 string and calls ``open_store``; no caller names an engine class or its options. Another engine
-is one more entry in ``ENGINES``: Redis, for several hosts sharing one state, registers
-``redis``, ``rediss`` and ``unix`` beside ``sqlite``.
+is one more entry in ``ENGINES``.
 """
 
 from __future__ import annotations
@@ -44,9 +45,25 @@ def _open_sqlite(location: str) -> Store:
     )
 
 
+def _open_redis(location: str) -> Store:
+    from .redis.location import parse_redis_location
+
+    settings = parse_redis_location(location)  # a bad location is refused even without the client library
+    try:
+        from .redis.store import RedisStore
+    except ImportError as exc:
+        raise StorageError(
+            f"{settings.public()}: the Redis engine needs redis-py ({exc}); "
+            "install it with pip install 'workerhost[redis]'"
+        ) from None
+    return RedisStore(settings)
+
+
 # Scheme → what builds its engine from the whole location. Each factory imports its engine when
 # called, so an engine's modules (and its client library) load only for a location that names it.
-ENGINES: Mapping[str, EngineFactory] = MappingProxyType({"sqlite": _open_sqlite})
+ENGINES: Mapping[str, EngineFactory] = MappingProxyType(
+    {"sqlite": _open_sqlite, "redis": _open_redis, "rediss": _open_redis, "unix": _open_redis}
+)
 _PLAIN_PATH_ENGINE = "sqlite"
 
 

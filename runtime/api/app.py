@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bindings import Clock, Store
+from bindings.errors import StorageUnavailableError
 from bindings.fidelity import Fidelity
 
 from ..config import ApiConfig
@@ -148,7 +149,9 @@ def _endpoint(api: ApiContext, route: ApiRoute) -> Endpoint:
             return ApiError(400, CF_VALIDATION, "the client closed the request early").response(operation)
         except Exception as exc:
             error = to_api_error(exc)
-            if error is None or (error.status >= 500 and not isinstance(exc, ApiError)):
+            if isinstance(exc, StorageUnavailableError):  # the store's server is away: one line, no traceback
+                logger.error("%s %s failed: %s", request.method, _route_path(request), exc)
+            elif error is None or (error.status >= 500 and not isinstance(exc, ApiError)):
                 # A bug or a storage failure, not a refused request: it belongs in the log.
                 logger.exception("%s %s failed", request.method, one_line(_route_path(request)))
             if error is None:

@@ -38,6 +38,7 @@ over the REST rate limit (``api_rate_limit``) 429     971    ``Please wait and c
 ``StorageFullError``                          507     10002  the store's text
 ``StorageLockedError`` (a file locked too     503     10002  the store's text (nothing was written;
 long by another process)                                     a retry later may succeed)
+``StorageUnavailableError`` (Redis is away)   503     10002  the store's text
 anything else                                 500     10002  ``internal error``
 ============================================  ======  =====  ====================================
 
@@ -61,6 +62,7 @@ from bindings.errors import (
     StorageError,
     StorageFullError,
     StorageLockedError,
+    StorageUnavailableError,
 )
 
 __all__ = [
@@ -196,7 +198,7 @@ def to_api_error(exc: Exception) -> ApiError | None:
         return ApiError(400, CF_VALIDATION, str(exc))
     if isinstance(exc, StorageFullError):
         return ApiError(507, CF_INTERNAL, str(exc), bare=True)
-    if isinstance(exc, StorageLockedError):
+    if isinstance(exc, StorageLockedError | StorageUnavailableError):
         return ApiError(503, CF_INTERNAL, str(exc), bare=True)
     if isinstance(exc, StorageError):
         return ApiError(500, CF_INTERNAL, str(exc), bare=True)

@@ -45,7 +45,7 @@ from .model import (
     WorkerConfig,
 )
 from .schema import Document, read_document
-from .storage import storage_location, sweep_interval
+from .storage import StorageChoice, resolve_storage, sweep_interval
 from .wrangler import read_wrangler
 from .yamlcache import ParseCache
 
@@ -85,6 +85,14 @@ SETTINGS = (
         f"where KV data lives (default: kv.yaml's persist_to, else {DEFAULT_PERSIST_TO} beside kv.yaml)",
     ),
     Setting(
+        "storage",
+        "--storage",
+        "WORKERHOST_STORAGE",
+        None,
+        "where KV data lives: a directory, or a URL such as redis://host:6379/0 for one state shared by "
+        "many hosts (default: kv.yaml's storage, else SQLite in the persist directory)",
+    ),
+    Setting(
         "processes",
         "--workers",
         "WORKERHOST_WORKERS",
@@ -120,6 +128,14 @@ SETTINGS = (
         DEFAULT_IDLE_TIMEOUT,
         "seconds a kept-alive connection may wait for its next request",
     ),
+    Setting(
+        "require_durable",
+        "--require-durable",
+        "WORKERHOST_REQUIRE_DURABLE",
+        False,
+        "refuse to start unless the KV store keeps every acknowledged write through a crash "
+        "(Redis: appendonly yes, appendfsync always)",
+    ),
 )
 _SETTINGS = {setting.name: setting for setting in SETTINGS}
 _SHOWN_LIMIT = 40
@@ -138,9 +154,9 @@ def load_config(
         path: the config file; by default ``overrides["config"]``, then ``$WORKERHOST_CONFIG``, then the
             one found in the working directory or its parents (``find_config``).
         environ: the environment to read ``WORKERHOST_*`` settings and API tokens from (default ``os.environ``).
-        overrides: CLI flags by setting name (``host``, ``port``, ``persist_to``, ``processes``, ``no_reload``,
-            ``max_db_pages``, ``import_timeout``, ``header_timeout``, ``idle_timeout``, ``config``, ``env``); a
-            value of None means the flag was not given.
+        overrides: CLI flags by setting name (``host``, ``port``, ``persist_to``, ``storage``, ``processes``,
+            ``no_reload``, ``max_db_pages``, ``require_durable``, ``import_timeout``, ``header_timeout``,
+            ``idle_timeout``, ``config``, ``env``); None means the flag was not given.
         parse_cache: where parsed kv.yaml documents are kept (``workerhost dev`` passes one, so an
             unchanged file loads without PyYAML); reloads of the returned config use it too.
 
@@ -192,6 +208,14 @@ def _load(
     host = setting_given("host", overrides, environ) or document.dev_host or _SETTINGS["host"].default
     port = setting_given("port", overrides, environ)
     port = port if port is not None else (document.dev_port if document.dev_port is not None else DEFAULT_PORT)
+    persist_given = document.persist_to is not None or resolve_setting("persist_to", overrides, environ) is not None
+    storage, persist_to = resolve_storage(
+        _storage_choice(document, source, path.parent, overrides, environ),
+        persist_to,
+        environ,
+        persist_to_given=persist_given,
+        max_db_pages=_max_db_pages(resolve_setting("max_db_pages", overrides, environ)),
+    )
     return RuntimeConfig(
         path=path,
         source=source,
@@ -209,9 +233,8 @@ def _load(
         import_timeout=_seconds("import_timeout", overrides, environ),
         header_timeout=_seconds("header_timeout", overrides, environ),
         idle_timeout=_seconds("idle_timeout", overrides, environ),
-        storage=storage_location(
-            persist_to, environ, max_db_pages=_max_db_pages(resolve_setting("max_db_pages", overrides, environ))
-        ),
+        storage=storage,
+        require_durable=_flag(resolve_setting("require_durable", overrides, environ), _SETTINGS["require_durable"].env),
         sweep_interval=sweep_interval(environ),
         environ=environ,
         overrides=MappingProxyType(dict(overrides)),
@@ -243,6 +266,20 @@ def _persist_to(from_file: str | None, base: Path, overrides: Mapping[str, Any],
     if chosen is not None:
         return Path(chosen).absolute()
     return (base / (from_file or DEFAULT_PERSIST_TO)).absolute()
+
+
+def _storage_choice(
+    document: Document, source: str, base: Path, overrides: Mapping[str, Any], environ: Mapping[str, str]
+) -> StorageChoice | None:
+    # A flag or an environment variable is relative to the working directory; kv.yaml's value to kv.yaml.
+    if overrides.get("storage") is not None:
+        return StorageChoice(str(overrides["storage"]), "--storage", Path.cwd())
+    setting = _SETTINGS["storage"]
+    if environ.get(setting.env) is not None:
+        return StorageChoice(environ[setting.env], setting.env, Path.cwd())
+    if document.storage is not None:
+        return StorageChoice(document.storage, f"{source}:{document.storage_line}: storage", base)
+    return None
 
 
 def _port(value: Any) -> int:

@@ -164,8 +164,10 @@ class RuntimeConfig:
     header_timeout: float = DEFAULT_HEADER_TIMEOUT  # seconds for a request's head, and a pause in its body
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT  # seconds a kept-alive connection waits for its next request
     # Where the KV store lives, as ``bindings.storage.open_store`` takes it: built by ``load_config``
-    # from persist_to and the engine's settings (``runtime.config.storage``).
-    storage: str = DEFAULT_PERSIST_TO
+    # from the storage setting, persist_to and the engine's settings (``runtime.config.storage``).
+    # Kept out of repr: a Redis URL may hold a password.
+    storage: str = field(default=DEFAULT_PERSIST_TO, repr=False)
+    require_durable: bool = False  # refuse to start on a store that can lose acknowledged writes
     sweep_interval: float = 60.0  # seconds between expiry sweeps (``WORKERHOST_SWEEP_INTERVAL``)
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False, compare=False)
     overrides: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)

@@ -13,6 +13,7 @@ from bindings.storage.base import NamespaceInfo, Store
 
 from ..errors import ConfigError
 from .model import KVNamespaceConfig, RuntimeConfig
+from .storage import describe_storage
 
 __all__ = ["ensure_namespace", "ensure_namespaces", "find_declared"]
 
@@ -31,11 +32,12 @@ async def ensure_namespace(store: Store, declared: KVNamespaceConfig) -> Namespa
         return info
     try:
         return await store.create_namespace(declared.title, declared.id)
-    except NamespaceTitleError as exc:
-        if exc.duplicate and declared.id is None:  # another process created it meanwhile
-            info = await store.find_namespace(declared.title)
-            if info is not None:
-                return info
+    except StorageError:
+        # Another process (a second host starting at the same moment, the CLI) may have created it
+        # meanwhile: its id, or its title, is then taken by the very namespace declared.
+        info = await find_declared(store, declared)
+        if info is not None:
+            return info
         raise
 
 
@@ -46,9 +48,10 @@ async def ensure_namespaces(store: Store, config: RuntimeConfig) -> dict[str, Na
         try:
             info = await ensure_namespace(store, declared)
         except NamespaceTitleError as exc:
+            where = describe_storage(config.storage, config.persist_to)
             raise ConfigError(
                 f"{config.source}:{declared.line}: kv_namespaces[{index}] cannot be created with id {declared.id}: "
-                f"{exc} (in {config.persist_to}); expected a title that no other namespace has, or no id"
+                f"{exc} (in {where}); expected a title that no other namespace has, or no id"
             ) from None
         except StorageError as exc:
             raise ConfigError(f"{config.source}:{declared.line}: kv_namespaces[{index}]: {exc}") from None

@@ -27,7 +27,7 @@ from .yamlmarks import MarkedList, MarkedMap, YamlError, parse_yaml
 
 __all__ = ["Document", "read_document"]
 
-_TOP_KEYS = ("account_id", "persist_to", "kv_namespaces", "workers", "api", "fidelity")
+_TOP_KEYS = ("account_id", "persist_to", "storage", "kv_namespaces", "workers", "api", "fidelity")
 _NAMESPACE_KEYS = ("title", "id", "fidelity")
 _WORKER_KEYS = ("name", "script", "routes", "kv_namespaces", "vars", "triggers", "assets")
 _ASSETS_KEYS = ("directory", "binding", "run_worker_first", "html_handling", "not_found_handling")
@@ -48,6 +48,8 @@ class Document:
 
     account_id: str | None
     persist_to: str | None
+    storage: str | None
+    storage_line: int
     kv_namespaces: tuple[KVNamespaceConfig, ...]
     workers: tuple[WorkerConfig, ...]
     tokens_env: str | None
@@ -158,6 +160,10 @@ class _Reader:
         return Document(
             account_id=account_id,
             persist_to=self.optional_string(top, "persist_to", "persist_to", "a directory path"),
+            storage=self.optional_string(
+                top, "storage", "storage", "a storage location: a directory, or a URL such as redis://host:6379/0"
+            ),
+            storage_line=self.line_of(top, "storage"),
             kv_namespaces=namespaces,
             workers=workers,
             tokens_env=self.optional_string(api, "tokens_env", "api.tokens_env", "an environment variable name"),

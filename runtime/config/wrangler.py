@@ -271,6 +271,8 @@ class _WranglerReader(_Reader):
             read_tokens_env=None,
             fidelity=FidelitySettings(),  # the production-fidelity modes are kv.yaml's (README "Production fidelity")
             api_rate_limit=False,
+            storage=None,  # wrangler has no such setting: --storage or WORKERHOST_STORAGE choose a store
+            storage_line=0,
             warnings=tuple(self.warnings),
             dev_host=host,
             dev_port=port,

@@ -29,6 +29,7 @@ from ..config import ApiConfig
 from ..config.cron import parse_cron
 from ..config.model import AssetsConfig
 from ..config.secrets import Redactor
+from ..config.storage import describe_storage
 from .pages import not_found_page, wants_html
 from .scheduler import MAX_SCHEDULED_TIME, check_scheduled_time, fire_scheduled, pick_scheduled, scheduled_cron
 
@@ -83,6 +84,7 @@ def status_payload(host: Host) -> dict[str, Any]:
         "config": str(host.config.path),
         "env": host.config.env,
         "persist_to": str(host.config.persist_to),
+        "storage": _storage_status(host),
         "reload": {
             "enabled": host.config.reload,
             "reloads": host.reloads,
@@ -92,6 +94,15 @@ def status_payload(host: Host) -> dict[str, Any]:
         "workers": [] if version is None else [_worker_status(w, host.clock.now()) for w in version.workers.values()],
         "in_flight": 0 if version is None else version.in_flight,
         "pending_wait_until": 0 if version is None else version.pending,
+    }
+
+
+def _storage_status(host: Host) -> dict[str, Any]:
+    durability = host.durability
+    return {
+        "location": describe_storage(host.config.storage, host.config.persist_to),
+        "durable": None if durability is None else durability.durable,
+        "warning": None if durability is None else durability.warning(),
     }
 
 

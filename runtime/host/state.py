@@ -22,6 +22,7 @@ from bindings import SystemClock
 from bindings.clock import Clock
 from bindings.fidelity import Fidelity
 from bindings.storage import Store, open_store
+from bindings.storage.durability import Durability, durability_of
 
 from ..api.ratelimit import ApiRateLimiter
 from ..config import RuntimeConfig, reload_config
@@ -94,6 +95,7 @@ class Host:
         self._retiring: set[asyncio.Task[Any]] = set()
         self.watchdog = LoopWatchdog()
         self.request_log = RequestLog()  # this host's own, with its own secrets' redactor
+        self.durability: Durability | None = None  # read at start: the banner says it
 
     @property
     def store(self) -> Store:
@@ -115,6 +117,7 @@ class Host:
 
         try:
             self.version = await build_version(next(self._numbers), self.config, self.store, self.clock, self.fidelity)
+            self.durability = await self._check_durability()
         except BaseException:
             await self._close_store()
             raise
@@ -130,6 +133,19 @@ class Host:
                 self._change_source or WatchfilesSource(), lambda: watch_targets(self.config), self.reload
             )
             self._reload_task = asyncio.ensure_future(self._reloader.run())
+
+    async def _check_durability(self) -> Durability:
+        # Said at every start, in the log and the banner; with --require-durable, a reason not to start.
+        durability = await durability_of(self.store)
+        warning = durability.warning()
+        if warning is not None:
+            if self.config.require_durable:
+                raise WorkerhostError(
+                    f"the KV store can lose acknowledged writes, and --require-durable "
+                    f"(WORKERHOST_REQUIRE_DURABLE) is set: {warning}"
+                )
+            logger.warning("KV storage: %s", warning)
+        return durability
 
     async def stop(self) -> None:
         """Stop watching and scheduling, let wait_until work finish (within a grace period), close the store."""
@@ -218,11 +234,10 @@ class Host:
         return False
 
     def _keep_fixed_settings(self, config: RuntimeConfig) -> RuntimeConfig:
-        # The store and the listening socket are open; changing them needs a restart. (The storage
-        # location follows persist_to, so the warning about persist_to covers it.)
+        # The store and the listening socket are open; changing them needs a restart.
         from dataclasses import replace
 
-        for name in ("persist_to", "account_id"):
+        for name in ("persist_to", "storage", "account_id"):
             if getattr(config, name) != getattr(self.config, name):
                 logger.warning("%s changed in %s; restart workerhost dev to use it", name, config.source)
         return replace(

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from ..config.cron import parse_cron
+from ..config.storage import describe_storage, is_sqlite
 
 if TYPE_CHECKING:
     from ..config.model import AssetsConfig
@@ -48,7 +49,12 @@ def render_banner(host: Host, url: str) -> str:
             lines.append(f"    crons     {', '.join(worker.config.crons)}  ({_next_runs(worker, host.clock.now())})")
         lines.append("")
     namespaces = len(config.kv_namespaces)
-    lines.append(f"KV data    {config.persist_to / 'kv'}  ({namespaces} namespace{'s' if namespaces != 1 else ''})")
+    sqlite = is_sqlite(config.storage)
+    where = config.persist_to / "kv" if sqlite else describe_storage(config.storage, config.persist_to)
+    lines.append(f"KV data    {where}  ({namespaces} namespace{'s' if namespaces != 1 else ''})")
+    warning = None if host.durability is None else host.durability.warning()
+    if warning is not None:
+        lines.append(f"WARNING    {warning}")
     if config.secrets:
         lines.append(f"Secrets    {config.secrets.source}  ({len(config.secrets)}, values hidden)")
     if config.api.rate_limit:

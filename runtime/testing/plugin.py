@@ -7,7 +7,8 @@ Fixtures (each one per test, so nothing is shared between tests, with or without
 
     workerhost_config_path   kv.yaml: ``--workerhost-config FILE``, else ini ``workerhost_config``
                              (relative to the ini file), else kv.yaml or a wrangler config in the rootdir
-    workerhost_config        that config, with KV data in a fresh temporary directory and no file watching
+    workerhost_config        that config, with KV data of this test's own (a fresh temporary directory, or
+                             a fresh key prefix on a shared store such as Redis) and no file watching
     workerhost_clock         the ``ManualClock`` KV expiry (and ``scheduled_time``) is judged by
     workerhost_app           the host app built from them (not started), for your own client
     workerhost               the host running, for sync tests: ``.client`` (httpx.Client), ``.kv()``,
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -39,7 +40,7 @@ import pytest
 if TYPE_CHECKING:
     import httpx
 
-    from bindings import ManualClock, Store
+    from bindings import ManualClock
 
     from ..config import RuntimeConfig
     from ..host.app import HostApp
@@ -104,14 +105,17 @@ def workerhost_config_path(pytestconfig: pytest.Config) -> Path:
 @pytest.fixture
 def workerhost_config(
     workerhost_config_path: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> RuntimeConfig:
-    """kv.yaml, loaded and checked, with KV data in a directory of this test's own and no file watching.
+) -> Iterator[RuntimeConfig]:
+    """kv.yaml, loaded and checked, with KV data of this test's own and no file watching.
+
+    A SQLite store goes in a fresh temporary directory. A shared store (Redis: kv.yaml's ``storage``
+    or ``WORKERHOST_STORAGE``) keeps its server, under a fresh key prefix, deleted after the test.
 
     A ``workerhost_fidelity`` marker's modes are applied over kv.yaml's.
     """
     from ..config import load_config
     from ..config.fidelity import with_modes
-    from ..config.storage import storage_location
+    from ..config.storage import is_sqlite, storage_location
     from ..errors import ConfigError, WorkerhostError
 
     marker = request.node.get_closest_marker(FIDELITY_MARKER)
@@ -126,10 +130,40 @@ def workerhost_config(
         problem = exc
     else:
         persist_to = tmp_path_factory.mktemp("workerhost")
-        # The store goes with the data: the test's own directory, with no page cap (a dev-server setting).
-        storage = storage_location(persist_to, config.environ)
-        return dataclasses.replace(config, persist_to=persist_to, storage=storage, reload=False)
+        if is_sqlite(config.storage):
+            # The store goes with the data: the test's own directory, with no page cap (a dev-server setting).
+            storage = storage_location(persist_to, config.environ)
+            yield dataclasses.replace(config, persist_to=persist_to, storage=storage, reload=False)
+            return
+        storage = _isolated(config.storage)
+        try:
+            yield dataclasses.replace(config, persist_to=persist_to, storage=storage, reload=False)
+        finally:
+            _in_thread(_destroy(storage))
+        return
     _fail_setup(problem)  # outside the except clause, so the report is the one line, not a chain
+
+
+def _isolated(location: str) -> str:
+    """A location on the same server with a key prefix no other test uses (README "Testing your handlers")."""
+    import uuid
+
+    from bindings.storage.redis.location import parse_redis_location, with_prefix
+
+    prefix = parse_redis_location(location).prefix
+    return with_prefix(location, f"{prefix}:test-{uuid.uuid4().hex[:16]}")
+
+
+async def _destroy(location: str) -> None:
+    from bindings import open_store
+
+    store = open_store(location)
+    try:
+        destroy = getattr(store, "destroy", None)
+        if destroy is not None:
+            await destroy()
+    finally:
+        await store.close()
 
 
 @pytest.fixture
@@ -140,28 +174,35 @@ def workerhost_clock() -> ManualClock:
     return ManualClock()
 
 
-def _close(store: Store) -> None:
+def _in_thread(work: Coroutine[Any, Any, None]) -> None:
     # On a thread of its own: the test's event loop (if any) belongs to the test, not to this teardown.
     import asyncio
 
-    thread = threading.Thread(target=asyncio.run, args=(store.close(),), name="workerhost-close-store")
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(work)
+        except Exception as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=run, name="workerhost-teardown")
     thread.start()
     thread.join()
+    if failures:
+        raise failures[0]
 
 
 @pytest.fixture
-def workerhost_app(workerhost_config: RuntimeConfig, workerhost_clock: ManualClock) -> Iterator[HostApp]:
-    """The host app on this test's store and clock, not started (the harness fixtures start it)."""
-    from bindings import open_store
+def workerhost_app(workerhost_config: RuntimeConfig, workerhost_clock: ManualClock) -> HostApp:
+    """The host app on this test's store and clock, not started (the harness fixtures start it).
 
+    The host opens the store when it starts and closes it when it stops, on the loop it runs on (a
+    Redis client belongs to its event loop).
+    """
     from ..host.app import create_app
 
-    store = open_store(workerhost_config.storage)
-    app = create_app(workerhost_config, store=store, clock=workerhost_clock, debug=True, crons=False)
-    try:
-        yield app
-    finally:
-        _close(store)
+    return create_app(workerhost_config, clock=workerhost_clock, debug=True, crons=False)
 
 
 def _claim(app: HostApp, fixture: str) -> None:

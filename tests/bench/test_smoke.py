@@ -17,6 +17,8 @@ from bench.__main__ import ALL_KEYS
 from bench.load import parse_wrk
 from tests.support import ROOT
 
+pytestmark = pytest.mark.sqlite_only  # the bench sets its own stores, SQLite and Redis side by side
+
 WRK_OUTPUT = """\
 Running 5s test @ http://127.0.0.1:8787/read
   2 threads and 64 connections
@@ -73,5 +75,10 @@ def test_smoke_run_measures_every_row(tmp_path: Path) -> None:
     assert rows["reload-load"]["data"]["workerhost dev"]["load"]["failed"] == 0
     assert len(rows["reload"]["data"]["workerhost"]) == 3
     assert rows["memory"]["data"]["peak_rss_kib"] > 0
+    redis = rows["redis"]["data"]  # redis-server is installed wherever the suite runs (.ci/run does it)
+    for operation in ("get", "put", "list"):
+        for engine in ("SQLite", "Redis"):
+            assert redis[f"{operation}-{engine}"][0]["requests"] > 0 and not redis[f"{operation}-{engine}"][0]["failed"]
+    assert redis["bulk-Redis"]["values"][0] > 0 and redis["bulk-SQLite"]["values"][0] > 0
     for line in (line for row in rows.values() for line in row["lines"] if "not available" in line):
         assert any(reason in line for reason in NODE_REASONS + ("does not exist in this checkout",)), line

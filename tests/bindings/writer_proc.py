@@ -4,12 +4,14 @@
 
 Writes COUNT keys ``TAG-<n>`` (and a shared key ``shared`` on every write), CONCURRENCY at a time,
 and prints ``ack <key>`` on stdout, flushed, only after each put has returned: a line on stdout is
-an acknowledged write. Exits 0 when done; any exception is printed and exits 1.
+an acknowledged write. Exits 0 when done; any exception is printed and exits 1. The store is SQLite
+in PERSIST_DIR, or ``WORKERHOST_STORAGE`` when set (Redis, as the hosts under test use).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 
 from bindings import KVNamespace, open_store
@@ -20,7 +22,7 @@ def value_for(key: str) -> str:
 
 
 async def main(persist: str, namespace_id: str, tag: str, count: int, concurrency: int) -> None:
-    store = open_store(persist)  # a directory: the SQLite engine
+    store = open_store(os.environ.get("WORKERHOST_STORAGE") or persist)
     kv = KVNamespace(await store.namespace(namespace_id))
     queue: asyncio.Queue[int] = asyncio.Queue()
     for n in range(count):

@@ -357,7 +357,7 @@ class Round:
     """The writers and the churner of one round, until the host is killed."""
 
     def __init__(
-        self, writers: list[Writer], churner: Churner, url: str, acked: dict[Slot, State], campaign: Campaign
+        self, writers: list[Writer], churner: Churner | None, url: str, acked: dict[Slot, State], campaign: Campaign
     ) -> None:
         self.writers = writers
         self.churner = churner
@@ -373,7 +373,8 @@ class Round:
         limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
         async with httpx.AsyncClient(base_url=self.url, limits=limits, timeout=60) as client:
             tasks = [asyncio.create_task(self._write(writer, client)) for writer in self.writers]
-            tasks.append(asyncio.create_task(self._churn(client)))
+            if self.churner is not None:  # the Redis campaign kills Redis, not the host: no namespace churn
+                tasks.append(asyncio.create_task(self._churn(client)))
             await asyncio.sleep(seconds)
             self.killing = True
             kill()
@@ -401,6 +402,7 @@ class Round:
             self.campaign.acknowledged_writes += len(op.writes)
 
     async def _churn(self, client: httpx.AsyncClient) -> None:
+        assert self.churner is not None
         while not self.killing:
             op = self.churning = self.churner.next_op()
             try:

@@ -1,14 +1,18 @@
 """Two hosts (or one host serving from two processes) and out-of-process writers on the same namespaces at once.
 
-Both hosts start together on an empty persist directory (so they race to create the namespaces), then
-clients write through each host's handler and REST API while other processes write the same files
-directly, everyone also overwriting one hot key. Afterwards: every acknowledged write is there with
-its value, the hot key holds one of the values written to it, no request got a 5xx, no log mentions
-"database is locked" or an error, and every file passes ``PRAGMA integrity_check``.
+Both hosts start together on an empty store (so they race to create the namespaces), then clients
+write through each host's handler and REST API while other processes write the same store directly
+(through ``bindings`` and the ``workerhost kv`` CLI), everyone also overwriting one hot key.
+Afterwards: every acknowledged write is there with its value, each host read the others' writes at
+once, the hot key holds one of the values written to it, no request got a 5xx, no log mentions
+"database is locked" or an error, and (SQLite) every file passes ``PRAGMA integrity_check``.
+
+Each case runs on SQLite files and on one Redis server shared by every host and process.
 """
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -19,11 +23,14 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from bindings import Store, open_store
 from tests.bindings.writer_proc import value_for
+from tests.redis_fixtures import STORAGE_ENV, store_location
+from tests.redis_support import RedisServer
 from tests.support import ROOT, DevServer, write_files
 
 from .crash import PROJECT
-from .support import NAMESPACES, assert_sound, read_rows
+from .support import NAMESPACES, assert_sound
 
 HOT_KEY = "shared"
 REQUESTS_PER_CLIENT = 60
@@ -52,6 +59,38 @@ HOSTS = [
     pytest.param([(), ()], id="two hosts"),
     pytest.param([("--workers", "2")], id="one host with 2 processes"),  # `workerhost dev --workers 2`
 ]
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The store every host and writer process uses: SQLite files, or one Redis server (by WORKERHOST_STORAGE)."""
+    if request.param == "redis":
+        server: RedisServer = request.getfixturevalue("redis_server")
+        monkeypatch.setenv(STORAGE_ENV, server.location())
+    else:
+        monkeypatch.delenv(STORAGE_ENV, raising=False)
+    return str(request.param)
+
+
+async def _read_everything(store: Store, namespace_id: str) -> dict[str, bytes]:
+    try:
+        storage = await store.namespace(namespace_id)
+        found: dict[str, bytes] = {}
+        after = None
+        while True:
+            rows, more = await storage.list(b"", after, 1000, 0)
+            entries = await storage.get_many([row[0] for row in rows])
+            found.update({row[0].decode(): entry.value for row, entry in zip(rows, entries, strict=True) if entry})
+            if not more:
+                return found
+            after = rows[-1][0]
+    finally:
+        await store.close()
+
+
+def read_everything(persist: Path, namespace_id: str) -> dict[str, bytes]:
+    """Every key and value of a namespace, read through a store of its own, as another process would."""
+    return asyncio.run(_read_everything(open_store(store_location(persist)), namespace_id))
 
 
 class Client:
@@ -101,7 +140,7 @@ def acknowledged_by(process: subprocess.Popen[str]) -> tuple[dict[str, bytes], s
 
 @pytest.mark.parametrize("hosts", HOSTS)
 def test_hosts_and_other_processes_write_the_same_namespaces_at_once(
-    tmp_path: Path, hosts: list[tuple[str, ...]]
+    tmp_path: Path, hosts: list[tuple[str, ...]], engine: str
 ) -> None:
     project = write_files(tmp_path / "project", PROJECT)
     persist = tmp_path / "data"
@@ -132,10 +171,10 @@ def test_hosts_and_other_processes_write_the_same_namespaces_at_once(
     for client in clients:
         expected.update(client.acked)
     for acked, err in written:
-        assert "locked" not in err
+        assert "is locked" not in err
         expected.update(acked)
     assert len(expected) == len(clients) * REQUESTS_PER_CLIENT * 7 // 3 + len(writers) * KEYS_PER_WRITER
-    stored = {bytes(row[0]).decode(): bytes(row[3]) for row in read_rows(persist / "kv" / f"{namespace_id}.sqlite3")}
+    stored = read_everything(persist, namespace_id)
     missing = {key for key, value in expected.items() if stored.get(key) != value}
     assert not missing, sorted(missing)[:5]
     hot = {value for client in clients for value in client.hot} | {
@@ -144,5 +183,7 @@ def test_hosts_and_other_processes_write_the_same_namespaces_at_once(
     assert stored[HOT_KEY] in hot
     for server in servers:
         log = server.stderr()
-        assert "locked" not in log and "[error]" not in log and " 500 " not in log, log[-2000:]
-    assert_sound(persist)
+        # "is locked", not "locked": the watchdog's "blocked the event loop" note is no failure.
+        assert "is locked" not in log and "[error]" not in log and " 500 " not in log, log[-2000:]
+    if engine == "sqlite":
+        assert_sound(persist)

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from .crash import run_campaign
+
+pytestmark = pytest.mark.sqlite_only  # the SQLite crash campaign; Redis has its own (test_redis_crash.py)
 
 
 def test_three_kills_under_concurrent_writes_and_namespace_churn_lose_nothing_and_resurrect_nothing(

@@ -33,7 +33,7 @@ from tests.support import DevServer, app_client, write_files
 
 from .support import NAMESPACES, PROBE_PROJECT, assert_sound, snapshot
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.sqlite_only]  # page caps and a full disk are SQLite's
 
 FULL = "the store is full; the write was not applied (database or disk is full)"
 VALUE = b"v" * 100_000

@@ -44,6 +44,9 @@ from .support import (
     snapshot,
 )
 
+# What reaches files is the question here; the exposure rules themselves are the same on every engine.
+pytestmark = pytest.mark.sqlite_only
+
 HIDDEN = (SECRET, TRICKY_SECRET, WRITE_TOKEN, READ_TOKEN)
 
 

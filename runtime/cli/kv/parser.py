@@ -1,9 +1,9 @@
-"""``workerhost kv ...``: Workers KV from the command line, straight on the persist directory.
+"""``workerhost kv ...``: Workers KV from the command line, straight on the store.
 
 No server is needed, and a running ``workerhost dev`` sees every write at once (and the CLI sees
-the server's): both open the same SQLite files. This module only declares the arguments; each
-command lives in a module of ``runtime.cli.kv`` and is imported when it runs, so ``workerhost kv`` starts
-without importing Starlette or uvicorn.
+the server's): both open the same SQLite files, or the same Redis server (``--storage``). This
+module only declares the arguments; each command lives in a module of ``runtime.cli.kv`` and is
+imported when it runs, so ``workerhost kv`` starts without importing Starlette or uvicorn.
 
     workerhost kv namespace create|list|rename|delete
     workerhost kv key put|get|list|delete     (--binding NAME | --namespace-id ID)
@@ -70,6 +70,12 @@ def _common() -> argparse.ArgumentParser:
     common.add_argument("--local", action="store_true", help="accepted for wrangler's sake: workerhost is always local")
     common.add_argument(
         "--remote", action="store_true", help="refused: use wrangler itself for Cloudflare's (or this host's) REST API"
+    )
+    common.add_argument(
+        "--storage",
+        metavar="URL",
+        help="the KV store, if not SQLite in the persist directory: e.g. redis://host:6379/0, shared with "
+        "every host using it (env WORKERHOST_STORAGE; default: kv.yaml's storage)",
     )
     return common
 

@@ -1,10 +1,11 @@
 """Where a ``workerhost kv`` command works, found exactly as ``workerhost dev`` finds it.
 
-The persist directory comes from ``--persist-to``, then ``$WORKERHOST_PERSIST_TO``, then kv.yaml's
-``persist_to``, then ``.workerhost`` beside the config; the config from ``--config``, then
+The store is ``--storage``, then ``$WORKERHOST_STORAGE``, then kv.yaml's ``storage``, else SQLite in
+the persist directory: ``--persist-to``, then ``$WORKERHOST_PERSIST_TO``, then kv.yaml's
+``persist_to``, then ``.workerhost`` beside the config. The config comes from ``--config``, then
 ``$WORKERHOST_CONFIG``, then the first kv.yaml, wrangler.jsonc, wrangler.json or wrangler.toml here
 or in the nearest parent that has one. Without a config (and none asked for by name) the command
-still works on ``--persist-to`` (default ``./.workerhost``) with ``--namespace-id``.
+still works on ``--storage`` or ``--persist-to`` (default ``./.workerhost``) with ``--namespace-id``.
 
 A namespace is named by ``--binding`` (looked up in the config's workers, ``--env`` choosing a
 wrangler environment), ``--namespace-id``, or, for commands that take a NAMESPACE argument, a title
@@ -37,7 +38,7 @@ from ...config import (
 )
 from ...config.discovery import find_config
 from ...config.namespaces import ensure_namespace, find_declared
-from ...config.storage import storage_location
+from ...config.storage import StorageChoice, describe_storage, is_sqlite, resolve_storage, storage_location
 from ...errors import UsageError
 
 __all__ = ["Session", "Target"]
@@ -61,16 +62,24 @@ class Target:
         return self.declared.title
 
 
-def _resolve_config(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[RuntimeConfig | None, Path]:
-    flags = {name: getattr(args, name, None) for name in ("config", "persist_to", "env")}
+def _resolve_config(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[RuntimeConfig | None, Path, str]:
+    flags = {name: getattr(args, name, None) for name in ("config", "persist_to", "env", "storage")}
     # An empty flag or variable counts as not given, both when looking for the config and, without one, for the data.
     given = {name: value or None for name, value in flags.items()}
     path = setting_given("config", given, environ) or find_config(Path.cwd())
     if not path:
-        persist_to = setting_given("persist_to", given, environ) or DEFAULT_PERSIST_TO
-        return None, Path(persist_to).absolute()
-    config = load_config(path, environ=environ, overrides={"persist_to": flags["persist_to"], "env": given["env"]})
-    return config, config.persist_to
+        chosen_dir = setting_given("persist_to", given, environ)
+        persist_to = Path(chosen_dir or DEFAULT_PERSIST_TO).absolute()
+        storage = setting_given("storage", given, environ)
+        source = "--storage" if given["storage"] else "WORKERHOST_STORAGE"
+        choice = None if storage is None else StorageChoice(storage, source, Path.cwd())
+        location, persist_to = resolve_storage(choice, persist_to, environ, persist_to_given=chosen_dir is not None)
+        return None, persist_to, location
+    overrides = {"persist_to": flags["persist_to"], "env": given["env"], "storage": flags["storage"]}
+    config = load_config(path, environ=environ, overrides=overrides)
+    # --max-db-pages is workerhost dev's alone: the CLI opens a SQLite store without a page cap.
+    location = storage_location(config.persist_to, environ) if is_sqlite(config.storage) else config.storage
+    return config, config.persist_to, location
 
 
 class Session:
@@ -79,7 +88,7 @@ class Session:
     Args:
         config: kv.yaml, or None when there is none.
         persist_to: the persist directory.
-        storage: where the store is (``open_store``), in ``persist_to``.
+        storage: where the store is (``open_store``): in ``persist_to``, or a server such as Redis.
         clock: the time expirations are judged by.
     """
 
@@ -88,18 +97,19 @@ class Session:
     ) -> None:
         self.config = config
         self.persist_to = persist_to
+        self.where = describe_storage(storage, persist_to)  # for messages
         self.clock: Clock = clock or SystemClock()
         self.store = open_store(storage)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Session:
-        """Resolve ``--config`` and ``--persist-to`` (and their environment variables) as ``workerhost dev`` does.
+        """Resolve ``--config``, ``--persist-to`` and ``--storage`` (and their environment variables) as
+        ``workerhost dev`` does.
 
-        The store honours ``WORKERHOST_READ_CACHE``; ``--max-db-pages`` is ``workerhost dev``'s alone.
+        A SQLite store honours ``WORKERHOST_READ_CACHE``; ``--max-db-pages`` is ``workerhost dev``'s alone.
         """
         environ = os.environ if environ is None else environ
-        config, persist_to = _resolve_config(args, environ)
-        return cls(config, persist_to, storage_location(persist_to, environ))
+        return cls(*_resolve_config(args, environ))
 
     async def close(self) -> None:
         await self.store.close()
@@ -118,7 +128,7 @@ class Session:
         declared = self._declaration(lambda d: d.id == namespace_id)
         if declared is not None:
             return Target(f'namespace "{declared.title}"', None, declared)
-        raise UsageError(f'no namespace has the id "{namespace_id}" in {self.persist_to}; {_NAMESPACE_HINT}')
+        raise UsageError(f'no namespace has the id "{namespace_id}" in {self.where}; {_NAMESPACE_HINT}')
 
     async def named(self, text: str) -> Target:
         """The namespace a NAMESPACE argument names: an id, else a title."""
@@ -128,7 +138,7 @@ class Session:
         declared = self._declaration(lambda d: text in (d.id, d.title))
         if declared is not None:
             return Target(f'namespace "{declared.title}"', None, declared)
-        raise UsageError(f'no namespace has the title or id "{text}" in {self.persist_to}; {_NAMESPACE_HINT}')
+        raise UsageError(f'no namespace has the title or id "{text}" in {self.where}; {_NAMESPACE_HINT}')
 
     def _declaration(self, match: Callable[[KVNamespaceConfig], bool]) -> KVNamespaceConfig | None:
         if self.config is None:

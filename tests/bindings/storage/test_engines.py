@@ -8,6 +8,7 @@ import pytest
 
 from bindings import SqliteStore, StorageError, open_store, sqlite_location
 from bindings.storage.engines import ENGINES, scheme_of
+from bindings.storage.redis import RedisStore
 
 pytestmark = pytest.mark.anyio
 
@@ -45,12 +46,12 @@ async def test_a_sqlite_url_is_a_sqlite_store_with_its_options(tmp_path: Path) -
     await store.close()
 
 
-@pytest.mark.parametrize("location", ["redis://localhost:6379/0", "memcached://x", "data:text/plain,hi"])
+@pytest.mark.parametrize("location", ["memcached://x", "data:text/plain,hi", "rediss+sentinel://x"])
 def test_an_unknown_scheme_is_refused_naming_the_supported_ones(location: str) -> None:
     scheme = location.split(":")[0]
     message = (
         f"unknown storage scheme '{scheme}' in '{location}'; "
-        "supported: a directory path, or a URL starting sqlite:"
+        "supported: a directory path, or a URL starting redis:, rediss:, sqlite:, unix:"
     )
     with pytest.raises(StorageError) as caught:
         open_store(location)
@@ -63,5 +64,16 @@ def test_an_empty_location_is_refused() -> None:
 
 
 def test_every_engine_is_built_from_its_location(tmp_path: Path) -> None:
-    assert set(ENGINES) == {"sqlite"}
+    assert set(ENGINES) == {"sqlite", "redis", "rediss", "unix"}
     assert isinstance(ENGINES["sqlite"](sqlite_location(tmp_path)), SqliteStore)
+    for location in ("redis://127.0.0.1:1/0", "rediss://127.0.0.1:1/0", "unix:///nowhere/redis.sock"):
+        assert isinstance(ENGINES[scheme_of(location) or ""](location), RedisStore)
+
+
+async def test_a_redis_location_is_a_redis_store_that_connects_on_first_use() -> None:
+    # Port 1 has no server: building the store, and closing it unused, never connects.
+    store = open_store("REDIS://user:secret@127.0.0.1:1/3?prefix=team-a&timeout=0.5")
+    assert isinstance(store, RedisStore)
+    assert store.location == "redis://user:***@127.0.0.1:1/3?prefix=team-a"
+    assert "secret" not in repr(store)
+    await store.close()

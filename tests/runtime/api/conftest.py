@@ -1,8 +1,9 @@
 """Fixtures for REST API tests: the real app behind a real uvicorn server, over real HTTP.
 
 One server runs for the whole session on a free 127.0.0.1 port, in a thread with its own event
-loop. Each test gets a fresh store (in its tmp dir), a manual clock and a fresh API app, which the
-server is switched to; async store calls from a test run on the server's loop through ``run``.
+loop. Each test gets a fresh store (in its tmp dir, or on Redis with ``WORKERHOST_TEST_STORAGE=redis``),
+a manual clock and a fresh API app, which the server is switched to; async store calls from a test
+run on the server's loop through ``run``.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from cloudflare import Cloudflare
 from starlette.responses import PlainTextResponse
 from starlette.types import Receive, Scope, Send
 
-from bindings import KVNamespace, ManualClock, SqliteStore
+from bindings import KVNamespace, ManualClock, Store, open_store
 from bindings.fidelity import Fidelity
 from runtime.api import create_api
 from runtime.api.ratelimit import ApiRateLimiter
 from runtime.config import ApiConfig
+from tests.redis_fixtures import store_location
 
 T = TypeVar("T")
 
@@ -98,7 +100,7 @@ class LiveServer:
 class LiveApi:
     """One test's API: its store, clock and app, served by the session's server."""
 
-    def __init__(self, server: LiveServer, store: SqliteStore, clock: ManualClock) -> None:
+    def __init__(self, server: LiveServer, store: Store, clock: ManualClock) -> None:
         self.server = server
         self.store = store
         self.clock = clock
@@ -163,7 +165,8 @@ def live_server() -> Iterator[LiveServer]:
 
 @pytest.fixture
 def api(live_server: LiveServer, tmp_path: Path) -> Iterator[LiveApi]:
-    live = LiveApi(live_server, SqliteStore(tmp_path / "persist"), ManualClock(TIME_NOW))
+    # SQLite in the test's directory, or its own prefix on Redis under WORKERHOST_TEST_STORAGE=redis.
+    live = LiveApi(live_server, open_store(store_location(tmp_path / "persist")), ManualClock(TIME_NOW))
     yield live
     live.close()
 

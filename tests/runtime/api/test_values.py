@@ -316,6 +316,7 @@ def test_a_binding_write_is_seen_by_the_api_at_once(api: LiveApi, ns: str) -> No
     assert result_of(api.http.get(f"{api.base}/{ns}/metadata/k")) == {"by": "binding"}
 
 
+@pytest.mark.sqlite_only  # a page cap; a full Redis is tested in tests/bindings/storage/redis
 def test_a_full_store_is_507_and_logged(api: LiveApi, ns: str, caplog: pytest.LogCaptureFixture) -> None:
     result_of(api.http.put(api.values(ns, "before"), content=b"kept"))
     api.run(api.store.set_max_pages(1))

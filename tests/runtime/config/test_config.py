@@ -220,7 +220,7 @@ ERRORS = [
     ),
     pytest.param(
         "acount_id: x\n",
-        "kv.yaml:1: acount_id is not a known key; expected one of: account_id, persist_to, kv_namespaces, "
+        "kv.yaml:1: acount_id is not a known key; expected one of: account_id, persist_to, storage, kv_namespaces, "
         'workers, api, fidelity (did you mean "account_id"?)',
         id="unknown-top-key",
     ),

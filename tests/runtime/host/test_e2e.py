@@ -16,7 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bindings import SqliteStore
+from bindings import open_store
+from tests.redis_fixtures import storage_under_test, store_location
 from tests.support import ROOT, DevServer, dev_server, eventually, write_files
 
 SECRET = "s3cr3t-value-xyz"
@@ -201,7 +202,10 @@ def test_banner_lists_routes_bindings_and_data_dir(server: DevServer) -> None:
     assert re.search(r'env\.GREETING\s+var "hi"', banner)
     assert re.search(r"env\.API_KEY\s+secret \(value hidden\)", banner)
     assert "    crons     0 0 * * *" in banner
-    assert f"KV data    {server.persist_to / 'kv'}  (1 namespace)" in banner
+    if storage_under_test() == "sqlite":
+        assert f"KV data    {server.persist_to / 'kv'}  (1 namespace)" in banner
+    else:  # the module's server took the prefix of the test that started it
+        assert re.search(r"KV data    redis://127\.0\.0\.1:\d+/0\?prefix=test-[0-9a-f]+  \(1 namespace\)", banner)
     assert f"Ready on {server.url}" in banner
 
 
@@ -265,6 +269,8 @@ def test_shutdown_drains_requests_and_wait_until_work_then_closes_the_store(tmp_
     assert (response.status_code, response.text) == (200, "slow done")  # the in-flight request finished
     assert asyncio.run(read_key(project / "data", "data", "later")) == "done"  # so did the wait_until work
     assert asyncio.run(read_key(project / "data", "data", "slow")) == "done"
+    if storage_under_test() != "sqlite":
+        return
     # Closed cleanly: SQLite removes a write-ahead log when the last connection to its file closes.
     kv = project / "data" / "kv"
     assert sorted(path.suffix for path in kv.iterdir()) == [".sqlite3", ".sqlite3"]
@@ -277,7 +283,7 @@ def test_shutdown_drains_requests_and_wait_until_work_then_closes_the_store(tmp_
 async def read_key(persist_to: Path, title: str, key: str) -> str | None:
     from bindings import KVNamespace
 
-    store = SqliteStore(persist_to)
+    store = open_store(store_location(persist_to))
     try:
         info = await store.find_namespace(title)
         assert info is not None

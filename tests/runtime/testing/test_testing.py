@@ -201,6 +201,7 @@ def test_every_test_gets_fresh_storage_under_xdist(project: pytest.Pytester, mon
     result.stdout.fnmatch_lines(["*2 workers*"])
 
 
+@pytest.mark.sqlite_only  # a shared store has its own test (test_redis.py)
 def test_the_store_goes_with_the_tests_own_data_directory(project: pytest.Pytester) -> None:
     project.makepyfile(
         test_store="""

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.redis_fixtures import where_data_is
+
 from .conftest import Run
 
 
@@ -69,7 +71,7 @@ def test_an_unknown_namespace_is_one_line_and_exit_status_1(kv: Run, project: Pa
     refused = kv("namespace", "delete", "nope")
     assert refused.status == 1
     assert refused.err == (
-        f'workerhost: error: no namespace has the title or id "nope" in {project / ".workerhost"}; '
+        f'workerhost: error: no namespace has the title or id "nope" in {where_data_is(project / ".workerhost")}; '
         "`workerhost kv namespace list` shows the namespaces there\n"
     )
 

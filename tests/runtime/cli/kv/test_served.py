@@ -37,7 +37,8 @@ FILES = {
 
 
 def _kv(project: Path, *argv: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKERHOST_")}
+    # WORKERHOST_STORAGE stays: under WORKERHOST_TEST_STORAGE=redis it names the store the server uses too.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKERHOST_") or k == "WORKERHOST_STORAGE"}
     env["PYTHONPATH"] = str(ROOT)
     command = [sys.executable, "-m", "runtime", "kv", *argv, "--persist-to", str(project / "data")]
     done = subprocess.run(command, cwd=project, env=env, input=stdin, capture_output=True, timeout=60)

@@ -9,6 +9,7 @@ import pytest
 
 from bindings import SqliteStore
 from runtime.cli.kv.session import Session
+from tests.redis_fixtures import where_data_is
 
 from .conftest import KV_YAML, Run
 
@@ -133,7 +134,7 @@ def test_a_binding_needs_kv_yaml(kv: Run) -> None:
 def test_an_unknown_namespace_id_is_one_line(kv: Run, project: Path) -> None:
     refused = kv("key", "list", "--namespace-id", "0" * 32)
     assert refused.err == (
-        f'workerhost: error: no namespace has the id "{"0" * 32}" in {project / ".workerhost"}; '
+        f'workerhost: error: no namespace has the id "{"0" * 32}" in {where_data_is(project / ".workerhost")}; '
         "`workerhost kv namespace list` shows the namespaces there\n"
     )
 

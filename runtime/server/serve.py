@@ -82,7 +82,7 @@ async def _serve(
 ) -> None:
     from ..host.app import create_app
 
-    app = create_app(config, extra_routes=extra_routes, crons=crons)
+    app = create_app(config, extra_routes=extra_routes, crons=crons, network=True)
     log = app.workerhost.request_log
     log.use_stream(sys.stderr)  # buffered: one write per burst of requests
     try:

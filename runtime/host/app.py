@@ -24,6 +24,7 @@ from bindings.storage.base import Store
 from ..api.browsers import BrowserPolicy
 from ..config import RuntimeConfig
 from ..config.routes import RESERVED_PREFIXES
+from ..dashboard import PAGE as DASHBOARD_PAGE, dashboard_routes
 from .assets import AssetServer
 from .devroutes import dev_routes, not_found
 from .dispatch import dispatch
@@ -34,7 +35,6 @@ __all__ = ["API_PREFIX", "DASHBOARD_PAGE", "Host", "HostApp", "create_app"]
 
 
 API_PREFIX = "/client/v4"
-DASHBOARD_PAGE = "/__workerhost/"
 # The host's own surfaces, which answer browsers only from their own pages (README "Dashboard").
 _GUARDED = ("/__workerhost/", "/__scheduled", API_PREFIX + "/")
 
@@ -146,6 +146,7 @@ def create_app(
     api: bool = True,
     crons: bool = True,
     network: bool = False,
+    live_feed: bool = False,
 ) -> HostApp:
     """Build the host's Starlette app for ``config``.
 
@@ -161,8 +162,11 @@ def create_app(
         network: the app is served on a socket (``workerhost dev``): while no API tokens are configured,
             the host's own routes then answer only a loopback ``Host`` (DNS rebinding; README "Dashboard").
             Requests from other web pages (``Origin``, ``Sec-Fetch-Site``) are refused either way.
+        live_feed: keep the dashboard's live feed of KV changes (``Host.changes``).
     """
-    host = Host(config, store=store, clock=clock, change_source=change_source, debug=debug, crons=crons)
+    host = Host(
+        config, store=store, clock=clock, change_source=change_source, debug=debug, crons=crons, live_feed=live_feed
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -172,7 +176,7 @@ def create_app(
         finally:
             await host.stop()
 
-    routes = [*dev_routes(), *extra_routes]
+    routes = [*dev_routes(), *dashboard_routes(), *extra_routes]
     return HostApp(
         host,
         routes,
@@ -194,6 +198,7 @@ def _api_app(host: Host) -> ASGIApp:
         auth=host.config.api,
         fidelity=host.fidelity,
         rate_limiter=host.api_rate_limiter,
+        changes=host.changes,
     )
 
 

@@ -98,7 +98,7 @@ async def export_namespace(request: Request) -> Response:
 
 
 async def _spool(request: Request) -> IO[bytes]:
-    spool = tempfile.SpooledTemporaryFile(max_size=_IN_MEMORY)  # noqa: SIM115 (closed by the caller)
+    spool = tempfile.SpooledTemporaryFile(max_size=_IN_MEMORY)
     size = 0
     try:
         async for chunk in request.stream():

@@ -56,6 +56,7 @@ async def changes(request: Request) -> Response:
         return refused
     feed = host_of(request).changes
     if feed is None:
-        return ApiError(404, CF_NO_ROUTE, "this host keeps no live feed (it is not served by workerhost dev)").response()
+        missing = "this host keeps no live feed (it is not served by workerhost dev)"
+        return ApiError(404, CF_NO_ROUTE, missing).response()
     headers = {"cache-control": "no-store", "x-accel-buffering": "no"}
     return StreamingResponse(_stream(feed), media_type="text/event-stream", headers=headers)

@@ -212,7 +212,9 @@ class Session:
         """The namespace's KV service, or None if it is declared but not created yet (it reads as empty)."""
         if target.info is None:
             return None
-        return KVService(await self.store.namespace(target.info.id), self.clock)  # reads are no news
+        # Deletes go through here too (a namespace never created has nothing to delete): the feed hears of them.
+        storage = await self.store.namespace(target.info.id)
+        return KVService(observed(storage, self.changes, target.info.id, SOURCE), self.clock)
 
     async def writer(self, target: Target) -> KVService:
         """The namespace's KV service, creating a declared namespace that does not exist yet."""

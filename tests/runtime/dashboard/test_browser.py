@@ -234,7 +234,8 @@ def test_a_pair_is_added_with_metadata_and_overwriting_asks_first(
     page.goto(f"{server.url}/__workerhost/#/ns/{namespace}/new")
     page.get_by_label("Key", exact=True).fill("greeting")
     page.get_by_label("A file").check()
-    page.get_by_label("Value (file)").set_input_files({"name": "v.bin", "mimeType": "application/octet-stream", "buffer": b"\xff\x00"})
+    upload = {"name": "v.bin", "mimeType": "application/octet-stream", "buffer": b"\xff\x00"}
+    page.get_by_label("Value (file)").set_input_files(upload)
     page.get_by_role("button", name="Save pair").click()
     dialog = page.get_by_role("dialog")
     assert "already holds this key" in dialog.inner_text()
@@ -280,13 +281,15 @@ def test_a_namespace_is_exported_and_imported_in_the_clis_format(
     assert lines[0]["format"] == "workerhost-kv-export" and lines[-1] == {"end": True, "count": 2}
     (tmp_path / "export.jsonl").write_bytes(exported)
     # The CLI reads what the dashboard wrote...
-    assert cli(project, project.parent / "data", "import", "imported-by-cli", str(tmp_path / "export.jsonl")).returncode == 0
+    imported = cli(project, project.parent / "data", "import", "imported-by-cli", str(tmp_path / "export.jsonl"))
+    assert imported.returncode == 0
     assert rest.value(rest.namespaces()["imported-by-cli"], "bin").content == b"\xff\x00"
     # ...and the dashboard what the CLI wrote.
     target = fresh_namespace(rest, "import")
     by_cli = cli(project, project.parent / "data", "export", source).stdout
     open_page(watched, server, f"#/ns/{target}")
-    page.locator(f"#import-{target}").set_input_files({"name": "e.jsonl", "mimeType": "application/x-ndjson", "buffer": by_cli})
+    upload = {"name": "e.jsonl", "mimeType": "application/x-ndjson", "buffer": by_cli}
+    page.locator(f"#import-{target}").set_input_files(upload)
     page.get_by_role("status").filter(has_text="Imported 2 keys").wait_for()
     assert {key["name"]: key.get("metadata") for key in rest.keys(target)} == {"bin": None, "text": {"m": 1}}
     assert rest.value(target, "bin").content == b"\xff\x00"

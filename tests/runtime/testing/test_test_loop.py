@@ -368,3 +368,78 @@ def test_fixtures_that_conflict_get_one_line_naming_both(project: pytest.Pyteste
             "*workerhost: workerhost_fetch answers the requests of a running host's handlers: use it with workerhost",
         ]
     )
+
+
+ORDER_CONFTEST = """
+import os
+import random
+
+
+def pytest_collection_modifyitems(items):
+    # The same shuffle on every xdist worker (they must collect alike), a different one per seed.
+    random.Random(os.environ["ORDER_SEED"]).shuffle(items)
+"""
+
+SAME_KEYS = """
+import os
+
+import pytest
+import time_machine
+
+ROUNDS = 60
+
+
+def namespaces(workerhost):
+    account = workerhost.config.account_id
+    listed = workerhost.client.get(f"/client/v4/accounts/{account}/storage/kv/namespaces").json()["result"]
+    return {item["title"]: item["id"] for item in listed}
+
+
+@pytest.mark.parametrize("round", range(ROUNDS))
+def test_every_test_starts_from_what_the_config_declares(workerhost, round):
+    account = workerhost.config.account_id
+    base = f"/client/v4/accounts/{account}/storage/kv/namespaces"
+    # Nothing any other test did is seen: no key, no namespace, no title changed, no state kept.
+    assert workerhost.kv("PAGES").list()["keys"] == [] and workerhost.kv("LOG").list()["keys"] == []
+    assert sorted(namespaces(workerhost)) == ["log", "pages"]
+    assert workerhost.client.get("/shared").status_code == 404
+    assert abs(workerhost.clock.now() - time_machine.escape_hatch.time.time()) < 60  # nobody else's time
+
+    # The same keys in every test, written every way a test can.
+    assert workerhost.client.put("/shared", content=f"round {round}".encode(), params={"ttl": "120"}).status_code == 201
+    workerhost.kv("LOG").put("worker", os.environ.get("PYTEST_XDIST_WORKER", "main"))
+    kind = round % 5
+    if kind == 0:
+        workerhost.client.put("/later", content=b"x")  # its wait_until write lands after the response
+    elif kind == 1:
+        extra = workerhost.client.post(base, json={"title": "extra"}).json()["result"]["id"]
+        workerhost.client.put(f"{base}/{extra}/values/shared", content=b"in extra")
+    elif kind == 2:
+        assert workerhost.client.delete(f"{base}/{namespaces(workerhost)['log']}").status_code == 200
+    elif kind == 3:
+        pages = namespaces(workerhost)["pages"]
+        assert workerhost.client.put(f"{base}/{pages}", json={"title": "renamed"}).status_code == 200
+    else:
+        workerhost.advance(119)
+    assert workerhost.client.get("/shared").text == f"round {round}"
+"""
+
+
+def test_no_test_sees_another_tests_data_in_any_order_under_xdist(
+    project: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import random
+
+    from tests.support import ROOT
+
+    from .test_testing import KV_YAML as TWO_NAMESPACES, PLUGIN, SITE
+
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    project.makefile(".yaml", kv=TWO_NAMESPACES)
+    project.makepyfile(site=SITE, conftest=ORDER_CONFTEST, test_same_keys=SAME_KEYS)
+    seed = str(random.randrange(1_000_000))  # a new order every run; a failure names it
+    monkeypatch.setenv("ORDER_SEED", seed)
+    result = project.runpytest_subprocess(*PLUGIN, "-p", "xdist", "-n", "2")
+    assert result.parseoutcomes().get("passed") == 60, f"ORDER_SEED={seed}"
+    result.stdout.fnmatch_lines(["*2 workers*"])

@@ -89,7 +89,7 @@ def run(ctx: Context, keys: set[str]) -> list[Row]:
     count = 20 if ctx.settings.smoke else 1000
     row = Row(
         "test-loop",
-        f"{count:,} pytest tests of one request each: workerhost plugin (fresh storage per test) vs Starlette TestClient",
+        f"{count:,} one-request pytest tests: workerhost plugin (fresh storage per test) vs Starlette TestClient",
         f"a workerhost test ≤ {TARGET:g}× a Starlette TestClient test, same run",
     )
     project = ctx.folder("test-loop")

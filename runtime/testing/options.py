@@ -4,6 +4,7 @@
     vars={"GREETING": "hey"}          vars over the config's, for every worker
     secrets={"API_KEY": "test-key"}   secrets over the config's (and .dev.vars'), for every worker
     raise_handler_exceptions=False    a handler's exception gives the 500 page instead of being raised
+    fresh_modules=True                a host of the test's own: handler modules imported for it alone
 
 Markers nearer the test win: a function's over its class's over its module's, name by name for vars
 and secrets. A mistake fails the test's setup with one line naming the marker.
@@ -15,13 +16,16 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..config import RuntimeConfig
 
 __all__ = ["MARKER", "TestOptions", "read_markers", "with_values"]
 
 MARKER = "workerhost"
 _WHERE = f"@pytest.mark.{MARKER}"
-_KNOWN = ("config", "vars", "secrets", "raise_handler_exceptions")
+_KNOWN = ("config", "vars", "secrets", "raise_handler_exceptions", "fresh_modules")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class TestOptions:
     vars: tuple[tuple[str, Any], ...] = ()
     secrets: tuple[tuple[str, str], ...] = ()
     raise_handler_exceptions: bool = True
+    fresh_modules: bool = False
     hashable: bool = field(default=True, compare=False)  # vars that can key a cache (see ``read_markers``)
 
 
@@ -47,6 +52,7 @@ def read_markers(markers: Iterable[Any], rootdir: Path) -> TestOptions:
     values: dict[str, Any] = {}
     secrets: dict[str, str] = {}
     raising: bool | None = None
+    fresh: bool | None = None
     for marker in markers:
         if marker.args:
             raise MarkerError(f"{_WHERE}: options are keyword arguments, e.g. vars={{...}}; got {marker.args!r}")
@@ -66,10 +72,9 @@ def read_markers(markers: Iterable[Any], rootdir: Path) -> TestOptions:
                 raise MarkerError(f"{_WHERE}: secrets are strings, as in .dev.vars; {name} is {value!r}")
             secrets.setdefault(name, value)
         if raising is None and "raise_handler_exceptions" in kwargs:
-            given = kwargs["raise_handler_exceptions"]
-            if not isinstance(given, bool):
-                raise MarkerError(f"{_WHERE}: raise_handler_exceptions is True or False, got {given!r}")
-            raising = given
+            raising = _switch(kwargs, "raise_handler_exceptions")
+        if fresh is None and "fresh_modules" in kwargs:
+            fresh = _switch(kwargs, "fresh_modules")
     hashable = True
     try:
         hash(tuple(values.items()))
@@ -80,8 +85,16 @@ def read_markers(markers: Iterable[Any], rootdir: Path) -> TestOptions:
         tuple(sorted(values.items())),
         tuple(sorted(secrets.items())),
         True if raising is None else raising,
+        bool(fresh),
         hashable,
     )
+
+
+def _switch(kwargs: Mapping[str, Any], name: str) -> bool:
+    given = kwargs[name]
+    if not isinstance(given, bool):
+        raise MarkerError(f"{_WHERE}: {name} is True or False, got {given!r}")
+    return given
 
 
 def _mapping(kwargs: Mapping[str, Any], name: str) -> Mapping[str, Any]:
@@ -93,8 +106,8 @@ def _mapping(kwargs: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     return given
 
 
-def with_values(config: Any, options: TestOptions) -> Any:
-    """``config`` (a ``RuntimeConfig``) with the options' vars and secrets over its own, for every worker."""
+def with_values(config: RuntimeConfig, options: TestOptions) -> RuntimeConfig:
+    """``config`` with the options' vars and secrets over its own, for every worker."""
     if not options.vars and not options.secrets:
         return config
     from ..config.secrets import Secrets

@@ -85,9 +85,10 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers",
-        f"{OPTIONS_MARKER}(config=None, vars=None, secrets=None, raise_handler_exceptions=True): the test's "
-        "workerhost runs this config file (relative to the rootdir), with these vars and secrets over its own; "
-        'raise_handler_exceptions=False gives the 500 page instead of raising (README "Testing your handlers")',
+        f"{OPTIONS_MARKER}(config=None, vars=None, secrets=None, raise_handler_exceptions=True, fresh_modules=False): "
+        "the test's workerhost runs this config file (relative to the rootdir), with these vars and secrets over "
+        "its own; raise_handler_exceptions=False gives the 500 page instead of raising; fresh_modules=True imports "
+        'the handlers for this test alone (README "Testing your handlers")',
     )
 
 
@@ -223,16 +224,22 @@ def workerhost(
     _claim(request, "workerhost")
     key, config = _test_config(request, _workerhost_session, workerhost_config_path)
 
+    options = _options(request)
+
     def start() -> SessionHost:
         return SessionHost.start(*config_for_tests(config, tmp_path_factory.mktemp("workerhost")))
 
     try:
-        host = _workerhost_session.pool.get(key, start)
+        host = start() if options.fresh_modules else _workerhost_session.pool.get(key, start)
     except WorkerhostError as exc:  # kv.yaml names a handler that does not load
         _fail_setup(exc)
-    with host.test() as harness:
-        harness.raise_handler_exceptions = _options(request).raise_handler_exceptions
-        yield harness
+    try:
+        with host.test() as harness:
+            harness.raise_handler_exceptions = options.raise_handler_exceptions
+            yield harness
+    finally:
+        if options.fresh_modules:
+            host.close()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ modes), and between tests only resets what a test can change:
 
 What stays from one test to the next is what stays from one request to the next on Cloudflare: the
 handler modules and their module-level state, and an ASGI app's lifespan. A test that must not share
-them asks for a host of its own through the marker (README "Testing your handlers").
+them asks for a host of its own: ``@pytest.mark.workerhost(fresh_modules=True)``.
 
 Each pytest-xdist worker is a process of its own with its own hosts and temporary directories. A
 shared Redis store gets a key prefix per host, deleted when the session ends.

@@ -39,6 +39,8 @@ from datetime import datetime, timezone
 from runtime import Response
 from workers import fetch as outbound
 
+VISITS = []
+
 
 async def fetch(request, env, ctx):
     path = request.url.path
@@ -51,6 +53,9 @@ async def fetch(request, env, ctx):
         return Response("accepted", status=202)
     if path == "/env":
         return Response.json({"greeting": env.GREETING, "mode": env.MODE, "key": getattr(env, "API_KEY", None)})
+    if path == "/visits":
+        VISITS.append(path)  # module-level state
+        return Response.json(len(VISITS))
     if path == "/now":
         return Response.json({"time": time.time(), "iso": datetime.now(timezone.utc).isoformat()})
     if path == "/weather":
@@ -185,6 +190,19 @@ def test_another_config_file(workerhost):
 @pytest.mark.workerhost(vars={"MODE": {"nested": [1, 2]}})
 def test_vars_may_be_any_json(workerhost_client):
     assert workerhost_client.get("/env").json()["mode"] == {"nested": [1, 2]}
+
+
+def test_module_state_lasts_from_one_test_to_the_next_as_from_one_request_to_the_next(workerhost_client):
+    assert workerhost_client.get("/visits").json() == 1
+
+
+def test_so_this_test_sees_the_visit_of_the_one_before(workerhost_client):
+    assert workerhost_client.get("/visits").json() == 2
+
+
+@pytest.mark.workerhost(fresh_modules=True)
+def test_fresh_modules_import_the_handlers_for_one_test(workerhost_client):
+    assert workerhost_client.get("/visits").json() == 1
 """
 
 BAD_OPTIONS = """
@@ -216,7 +234,7 @@ def test_a_marker_sets_vars_secrets_and_the_config_per_test(project: pytest.Pyte
     (project.path / "other").mkdir()
     (project.path / "other" / "kv.yaml").write_text(OTHER_YAML)
     project.makepyfile(test_overrides=OVERRIDES)
-    project.runpytest(*INPROCESS).assert_outcomes(passed=5)
+    project.runpytest(*INPROCESS, "-p", "no:randomly").assert_outcomes(passed=8)
 
 
 def test_a_bad_marker_fails_the_tests_setup_with_one_line(project: pytest.Pytester) -> None:
@@ -226,7 +244,8 @@ def test_a_bad_marker_fails_the_tests_setup_with_one_line(project: pytest.Pytest
     marker = "*workerhost: @pytest.mark.workerhost: "
     result.stdout.fnmatch_lines(
         [
-            f"{marker}vras is not a known option; expected one of: config, vars, secrets, raise_handler_exceptions",
+            f"{marker}vras is not a known option; expected one of: config, vars, secrets, raise_handler_exceptions, "
+            "fresh_modules",
             f"{marker}secrets are strings, as in .dev.vars; KEY is 1",
             f"{marker}options are keyword arguments, e.g. vars={{...}}; got ({{'A': '1'}},)",
             f"*workerhost: {project.path / 'nowhere.yaml'}: not found*",

@@ -338,6 +338,17 @@ def test_the_next_test_has_no_routes_left(workerhost_fetch, workerhost_client):
         workerhost_client.get("/weather", params={"city": "Oslo"})
 
 
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_async_tests_answer_fetch_the_same_way(workerhost_async_client, workerhost_fetch):
+    workerhost_fetch.get("https://api.weather.example/today").respond(json="rain")
+    assert (await workerhost_async_client.get("/weather", params={"city": "Bergen"})).json()["forecast"] == "rain"
+
+
 def test_respx_mock_works_as_well(workerhost_client, respx_mock):
     respx_mock.get("https://api.weather.example/today").mock(return_value=httpx.Response(503, json={}))
     assert workerhost_client.get("/weather", params={"city": "x"}).json()["upstream"] == 503
@@ -372,7 +383,7 @@ def test_fetch_without_a_host(workerhost_fetch):
 
 def test_outbound_fetch_is_answered_by_the_test(project: pytest.Pytester) -> None:
     project.makepyfile(test_fetch=FETCH)
-    project.runpytest(*INPROCESS).assert_outcomes(passed=4)
+    project.runpytest(*INPROCESS).assert_outcomes(passed=5)
 
 
 def test_fixtures_that_conflict_get_one_line_naming_both(project: pytest.Pytester) -> None:

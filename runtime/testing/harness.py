@@ -161,12 +161,15 @@ class _Core:
                 found[info.id] = info.title
             else:
                 await store.delete_namespace(info.id)  # made during the test, e.g. through the REST API
+        renamed = [namespace_id for namespace_id, title in found.items() if title != self._declared[namespace_id]]
+        for namespace_id in renamed:  # out of each other's way first: a test may have swapped two titles
+            await store.rename_namespace(namespace_id, f"workerhost-reset-{namespace_id}")
+        for namespace_id in renamed:
+            await store.rename_namespace(namespace_id, self._declared[namespace_id])
         for namespace_id, title in self._declared.items():
             # Back under the same id, so the bindings handlers hold (env.KV) still reach it.
             if namespace_id not in found:
                 await store.create_namespace(title, namespace_id)
-            elif found[namespace_id] != title:
-                await store.rename_namespace(namespace_id, title)
             storage = await store.namespace(namespace_id)
             while True:  # every row, expired or not
                 rows, more = await storage.list(b"", None, _PAGE, -math.inf)

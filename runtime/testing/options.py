@@ -39,7 +39,7 @@ class TestOptions:
     secrets: tuple[tuple[str, str], ...] = ()
     raise_handler_exceptions: bool = True
     fresh_modules: bool = False
-    hashable: bool = field(default=True, compare=False)  # vars that can key a cache (see ``read_markers``)
+    hashable: bool = field(default=True, compare=False)  # vars that can key the session's hosts
 
 
 class MarkerError(ValueError):
@@ -79,7 +79,7 @@ def read_markers(markers: Iterable[Any], rootdir: Path) -> TestOptions:
     try:
         hash(tuple(values.items()))
     except TypeError:
-        hashable = False  # a dict or list var: such a test gets a host of its own
+        hashable = False  # a dict or list var cannot key the session's hosts: the test gets one of its own
     return TestOptions(
         config,
         tuple(sorted(values.items())),

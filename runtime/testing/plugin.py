@@ -181,7 +181,8 @@ def _loaded(session: _Session, path: Path) -> tuple[Any, RuntimeConfig]:
 
 
 def _test_config(request: pytest.FixtureRequest, session: _Session, path: Path) -> tuple[Any, RuntimeConfig]:
-    """The config the test's host runs, and a key naming it among the session's hosts; fails the setup if bad."""
+    """The config the test's host runs, and a key naming it among the session's hosts (None when its vars
+    cannot key a cache: the test gets a host of its own); fails the setup if the config is bad."""
     from ..config.fidelity import with_modes
     from ..errors import ConfigError, WorkerhostError
     from .options import with_values
@@ -201,11 +202,11 @@ def _test_config(request: pytest.FixtureRequest, session: _Session, path: Path) 
     except WorkerhostError as exc:
         problem = exc
     else:
-        host_key: Any = (key, options.vars, options.secrets, modes) if options.hashable else object()
+        host_key: Any = (key, options.vars, options.secrets, modes) if options.hashable else None
         try:
             hash(host_key)
         except TypeError:
-            host_key = object()  # a mode given as a list: a host of the test's own
+            host_key = None  # a mode given as a list
         return host_key, config
     _fail_setup(problem)  # outside the except clause, so the report is the one line, not a chain
 
@@ -225,12 +226,13 @@ def workerhost(
     key, config = _test_config(request, _workerhost_session, workerhost_config_path)
 
     options = _options(request)
+    own = options.fresh_modules or key is None  # a host for this test alone, stopped after it
 
     def start() -> SessionHost:
         return SessionHost.start(*config_for_tests(config, tmp_path_factory.mktemp("workerhost")))
 
     try:
-        host = start() if options.fresh_modules else _workerhost_session.pool.get(key, start)
+        host = start() if own else _workerhost_session.pool.get(key, start)
     except WorkerhostError as exc:  # kv.yaml names a handler that does not load
         _fail_setup(exc)
     try:
@@ -238,7 +240,7 @@ def workerhost(
             harness.raise_handler_exceptions = options.raise_handler_exceptions
             yield harness
     finally:
-        if options.fresh_modules:
+        if own:
             host.close()
 
 

@@ -447,8 +447,11 @@ def test_every_test_starts_from_what_the_config_declares(workerhost, round):
     elif kind == 2:
         assert workerhost.client.delete(f"{base}/{namespaces(workerhost)['log']}").status_code == 200
     elif kind == 3:
-        pages = namespaces(workerhost)["pages"]
-        assert workerhost.client.put(f"{base}/{pages}", json={"title": "renamed"}).status_code == 200
+        found = namespaces(workerhost)
+        assert workerhost.client.put(f"{base}/{found['pages']}", json={"title": "renamed"}).status_code == 200
+        if round % 2:  # and the other takes its title: the two are swapped
+            assert workerhost.client.put(f"{base}/{found['log']}", json={"title": "pages"}).status_code == 200
+            assert workerhost.client.put(f"{base}/{found['pages']}", json={"title": "log"}).status_code == 200
     else:
         workerhost.advance(119)
     assert workerhost.client.get("/shared").text == f"round {round}"

@@ -36,6 +36,7 @@ ALL_KEYS = (
     "reload-load",
     "cold-start",
     "workers",
+    "test-loop",
 )
 
 

@@ -111,7 +111,7 @@ Scenario = Callable[[Context, set[str]], list[Row]]
 
 def groups() -> list[tuple[tuple[str, ...], Scenario]]:
     """(row keys, scenario) for every group, in table order."""
-    from . import bulk, devloop, engines, scale, throughput, workers
+    from . import bulk, devloop, engines, scale, testloop, throughput, workers
 
     return [
         (throughput.KEYS, throughput.run),
@@ -120,4 +120,5 @@ def groups() -> list[tuple[tuple[str, ...], Scenario]]:
         (engines.KEYS, engines.run),
         (devloop.KEYS, devloop.run),
         (workers.KEYS, workers.run),
+        (testloop.KEYS, testloop.run),
     ]

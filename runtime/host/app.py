@@ -147,6 +147,7 @@ def create_app(
     crons: bool = True,
     network: bool = False,
     live_feed: bool = False,
+    throwaway: bool = False,
 ) -> HostApp:
     """Build the host's Starlette app for ``config``.
 
@@ -163,9 +164,17 @@ def create_app(
             the host's own routes then answer only a loopback ``Host`` (DNS rebinding; README "Dashboard").
             Requests from other web pages (``Origin``, ``Sec-Fetch-Site``) are refused either way.
         live_feed: keep the dashboard's live feed of KV changes (``Host.changes``).
+        throwaway: the store lives for a test session only, so its durability is not warned about.
     """
     host = Host(
-        config, store=store, clock=clock, change_source=change_source, debug=debug, crons=crons, live_feed=live_feed
+        config,
+        store=store,
+        clock=clock,
+        change_source=change_source,
+        debug=debug,
+        crons=crons,
+        live_feed=live_feed,
+        throwaway=throwaway,
     )
 
     @asynccontextmanager

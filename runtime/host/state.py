@@ -64,6 +64,8 @@ class Host:
             (``/__scheduled``, the pytest plugin), so a test that moves the clock sees no surprise runs.
         live_feed: keep a live feed of KV changes (``changes``) for the dashboard: the writes of the
             bindings and the REST API, and, through the journal, of other processes.
+        throwaway: the store lives for a test session only (the pytest plugin's, unsynced): its
+            durability is neither warned about nor required.
     """
 
     def __init__(
@@ -76,8 +78,10 @@ class Host:
         debug: bool = True,
         crons: bool = True,
         live_feed: bool = False,
+        throwaway: bool = False,
     ) -> None:
         self.config = config
+        self.throwaway = throwaway
         self.clock: Clock = clock or SystemClock()
         self.debug = debug
         self.crons = crons
@@ -145,7 +149,7 @@ class Host:
         # Said at every start, in the log and the banner; with --require-durable, a reason not to start.
         durability = await durability_of(self.store)
         warning = durability.warning()
-        if warning is not None:
+        if warning is not None and not self.throwaway:
             if self.config.require_durable:
                 raise WorkerhostError(
                     f"the KV store can lose acknowledged writes, and --require-durable "

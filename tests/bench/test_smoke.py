@@ -80,5 +80,7 @@ def test_smoke_run_measures_every_row(tmp_path: Path) -> None:
         for engine in ("SQLite", "Redis"):
             assert redis[f"{operation}-{engine}"][0]["requests"] > 0 and not redis[f"{operation}-{engine}"][0]["failed"]
     assert redis["bulk-Redis"]["values"][0] > 0 and redis["bulk-SQLite"]["values"][0] > 0
+    loop = rows["test-loop"]["data"]  # both files' tests all passed, each timed
+    assert loop["count"] == 20 and loop["workerhost_ms"]["median"] > 0 and loop["starlette_ms"]["median"] > 0
     for line in (line for row in rows.values() for line in row["lines"] if "not available" in line):
         assert any(reason in line for reason in NODE_REASONS + ("does not exist in this checkout",)), line

@@ -1,4 +1,4 @@
-"""A real browser for the dashboard's tests: Debian's Chromium driven by Playwright, one per test session.
+"""A real browser for the dashboard's tests: Debian's Chromium driven by Playwright, one per run of this package.
 
 Playwright installs no browser of its own here: it drives ``/usr/bin/chromium`` (``.ci/run`` installs
 it with apt). Without it, or without Playwright, the browser tests fail in CI (``CI=true``) and are
@@ -27,7 +27,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "dashboard"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts" / "dashboard"
 
 
 def _unavailable(reason: str) -> None:
@@ -36,7 +36,11 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"the dashboard's browser tests need Chromium and Playwright: {reason}")
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: between its sync calls Playwright leaves its event loop marked as running
+# in the main thread, so every anyio test the same process ran after it failed ("Cannot run the event
+# loop while another loop is running"). Ending it when the package's tests are done (xdist hands a
+# worker the tests of one module in a row) keeps one launch per worker in practice.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright

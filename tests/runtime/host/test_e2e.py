@@ -206,6 +206,7 @@ def test_banner_lists_routes_bindings_and_data_dir(server: DevServer) -> None:
         assert f"KV data    {server.persist_to / 'kv'}  (1 namespace)" in banner
     else:  # the module's server took the prefix of the test that started it
         assert re.search(r"KV data    redis://127\.0\.0\.1:\d+/0\?prefix=test-[0-9a-f]+  \(1 namespace\)", banner)
+    assert f"Dashboard  {server.url}/__workerhost/\n" in banner  # the page's address (README "Dashboard")
     assert f"Ready on {server.url}" in banner
 
 

@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bindings import Clock, Store
+from bindings.changes import ChangeFeed
 from bindings.errors import StorageUnavailableError
 from bindings.fidelity import Fidelity
 
@@ -183,6 +184,7 @@ def create_api(
     auth: ApiConfig,
     fidelity: Fidelity | None = None,
     rate_limiter: ApiRateLimiter | None = None,
+    changes: ChangeFeed | None = None,
 ) -> Starlette:
     """The Cloudflare v4 REST API for Workers KV, as an ASGI app to mount at ``/client/v4``.
 
@@ -195,9 +197,10 @@ def create_api(
         fidelity: the host's production-fidelity state, shared with the handlers' bindings.
         rate_limiter: the REST rate limit (the host's, which follows reloads); by default one on
             this clock, on if ``auth.rate_limit`` says so.
+        changes: the host's live feed of changes, told of every write made through the API.
     """
     limiter = rate_limiter or ApiRateLimiter(clock, enabled=auth.rate_limit)
-    api = ApiContext(store, clock, account_id, Authenticator(auth), fidelity, limiter)
+    api = ApiContext(store, clock, account_id, Authenticator(auth), fidelity, limiter, changes)
     by_path: dict[str, dict[str, Endpoint]] = {}
     for route in ROUTES:
         by_path.setdefault(route.path, {})[route.method] = _endpoint(api, route)

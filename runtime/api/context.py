@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from bindings import Clock, Store
+from bindings.changes import ChangeFeed, observed
 from bindings.fidelity import Fidelity
 from bindings.service import KVService
 
 from .auth import Authenticator
 from .ratelimit import ApiRateLimiter
 
-__all__ = ["ApiContext"]
+__all__ = ["SOURCE", "ApiContext"]
+
+SOURCE = "REST API"  # who the live feed says made a write through the API
 
 
 class ApiContext:
@@ -23,9 +26,10 @@ class ApiContext:
         fidelity: the host's production-fidelity state; the API serves namespaces with a mode on in
             its role (README, "Production fidelity").
         rate_limiter: the REST rate limit, when it is on.
+        changes: the host's live feed, told of every write made through the API.
     """
 
-    __slots__ = ("store", "clock", "account_id", "authenticator", "fidelity", "rate_limiter", "_services")
+    __slots__ = ("store", "clock", "account_id", "authenticator", "fidelity", "rate_limiter", "changes", "_services")
 
     def __init__(
         self,
@@ -35,6 +39,7 @@ class ApiContext:
         authenticator: Authenticator,
         fidelity: Fidelity | None = None,
         rate_limiter: ApiRateLimiter | None = None,
+        changes: ChangeFeed | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -42,7 +47,8 @@ class ApiContext:
         self.authenticator = authenticator
         self.fidelity = fidelity
         self.rate_limiter = rate_limiter or ApiRateLimiter(clock, enabled=False)
-        self._services: dict[str, tuple[KVService, object]] = {}
+        self.changes = changes
+        self._services: dict[str, tuple[KVService, object, object]] = {}
 
     async def service(self, namespace_id: str) -> KVService:
         """The KV service of a namespace; raises ``NamespaceNotFoundError`` if it does not exist (now).
@@ -55,10 +61,11 @@ class ApiContext:
         fidelity = self.fidelity
         state = fidelity.current(namespace_id) if fidelity is not None and fidelity.active else None
         cached = self._services.get(namespace_id)
-        if cached is not None and cached[0].storage is storage and cached[1] is state:
+        if cached is not None and cached[1] is storage and cached[2] is state:
             return cached[0]
-        service = KVService(storage, self.clock) if state is None else state.service(storage, edge=False)
-        self._services[namespace_id] = (service, state)
+        written = observed(storage, self.changes, namespace_id, SOURCE)
+        service = KVService(written, self.clock) if state is None else state.service(written, edge=False)
+        self._services[namespace_id] = (service, storage, state)
         return service
 
     def forget(self, namespace_id: str) -> None:

@@ -15,7 +15,7 @@ from bindings.errors import NamespaceNotFoundError
 from bindings.storage import NamespaceInfo
 
 from .body import read_json
-from .context import ApiContext
+from .context import SOURCE, ApiContext
 from .envelope import success
 from .query import choice_param, int_param
 
@@ -71,6 +71,8 @@ async def create_namespace(api: ApiContext, request: Request) -> Response:
     """
     title = await _title(request)
     info = await api.store.create_namespace(title)
+    if api.changes is not None:
+        api.changes.namespace_changed("namespace_create", info.id, info.title, SOURCE)
     return success(namespace_result(info))
 
 
@@ -96,6 +98,8 @@ async def rename_namespace(api: ApiContext, request: Request) -> Response:
         # Checked before the body, so a missing namespace is 10013 whatever the body says.
         raise NamespaceNotFoundError(namespace_id)
     info = await api.store.rename_namespace(namespace_id, await _title(request))
+    if api.changes is not None:
+        api.changes.namespace_changed("namespace_rename", info.id, info.title, SOURCE)
     return success(namespace_result(info))
 
 
@@ -105,6 +109,9 @@ async def delete_namespace(api: ApiContext, request: Request) -> Response:
     https://developers.cloudflare.com/api/resources/kv/subresources/namespaces/methods/delete/
     """
     namespace_id = request.path_params["namespace_id"]
+    info = await api.store.get_namespace(namespace_id) if api.changes is not None else None
     await api.store.delete_namespace(namespace_id)
     api.forget(namespace_id)
+    if api.changes is not None:
+        api.changes.namespace_changed("namespace_delete", namespace_id, "" if info is None else info.title, SOURCE)
     return success({})

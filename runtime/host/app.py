@@ -21,18 +21,22 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from bindings.clock import Clock
 from bindings.storage.base import Store
 
+from ..api.browsers import BrowserPolicy
 from ..config import RuntimeConfig
 from ..config.routes import RESERVED_PREFIXES
+from ..dashboard import PAGE as DASHBOARD_PAGE, dashboard_routes
 from .assets import AssetServer
 from .devroutes import dev_routes, not_found
 from .dispatch import dispatch
 from .reload import ChangeSource
 from .state import Host
 
-__all__ = ["API_PREFIX", "Host", "HostApp", "create_app"]
+__all__ = ["API_PREFIX", "DASHBOARD_PAGE", "Host", "HostApp", "create_app"]
 
 
 API_PREFIX = "/client/v4"
+# The host's own surfaces, which answer browsers only from their own pages (README "Dashboard").
+_GUARDED = ("/__workerhost/", "/__scheduled", API_PREFIX + "/")
 
 
 class HostApp(Starlette):
@@ -43,7 +47,13 @@ class HostApp(Starlette):
     """
 
     def __init__(
-        self, host: Host, routes: Sequence[BaseRoute], reserved: tuple[str, ...], api: ASGIApp | None, **kwargs: Any
+        self,
+        host: Host,
+        routes: Sequence[BaseRoute],
+        reserved: tuple[str, ...],
+        api: ASGIApp | None,
+        browsers: BrowserPolicy,
+        **kwargs: Any,
     ) -> None:
         super().__init__(routes=routes, **kwargs)
         # Not ``self.host``: that is Starlette's method for adding a Host route.
@@ -51,6 +61,7 @@ class HostApp(Starlette):
         self.state.host = host
         self._reserved = reserved + ((API_PREFIX + "/",) if api is not None else ())
         self._api = api
+        self._browsers = browsers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -64,6 +75,8 @@ class HostApp(Starlette):
                     if worker.assets is None or not await serve_asset(worker.assets, scope, receive, send, host):
                         await dispatch(worker, scope, receive, send, host.debug, host.request_log)
                     return
+            if path.startswith(_GUARDED) and await self._refused(scope, receive, send):
+                return
             if self._api is not None and path.startswith(API_PREFIX + "/"):
                 api_scope = {**scope, "root_path": scope.get("root_path", "") + API_PREFIX}
                 await self._logged(api_scope, receive, send, self._api)
@@ -71,6 +84,16 @@ class HostApp(Starlette):
             await self._logged(scope, receive, send, super().__call__)
             return
         await super().__call__(scope, receive, send)
+
+    async def _refused(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Answer 403 to a request another web page made through the user's browser; False to serve it."""
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+        page = scope["method"] in ("GET", "HEAD") and scope["path"] == DASHBOARD_PAGE
+        refusal = self._browsers.refusal(headers, tokens=not self.workerhost.config.api.open, page=page)
+        if refusal is None:
+            return False
+        await self._logged(scope, receive, send, refusal.response())
+        return True
 
     async def _logged(self, scope: Scope, receive: Receive, send: Send, app: ASGIApp) -> None:
         started = perf_counter()
@@ -122,6 +145,8 @@ def create_app(
     debug: bool = True,
     api: bool = True,
     crons: bool = True,
+    network: bool = False,
+    live_feed: bool = False,
     throwaway: bool = False,
 ) -> HostApp:
     """Build the host's Starlette app for ``config``.
@@ -135,10 +160,21 @@ def create_app(
         debug: show tracebacks on handler errors.
         api: serve Cloudflare's KV REST API at ``/client/v4`` on the same store.
         crons: run cron triggers on their schedule (off: only when asked, as the pytest plugin does).
+        network: the app is served on a socket (``workerhost dev``): while no API tokens are configured,
+            the host's own routes then answer only a loopback ``Host`` (DNS rebinding; README "Dashboard").
+            Requests from other web pages (``Origin``, ``Sec-Fetch-Site``) are refused either way.
+        live_feed: keep the dashboard's live feed of KV changes (``Host.changes``).
         throwaway: the store lives for a test session only, so its durability is not warned about.
     """
     host = Host(
-        config, store=store, clock=clock, change_source=change_source, debug=debug, crons=crons, throwaway=throwaway
+        config,
+        store=store,
+        clock=clock,
+        change_source=change_source,
+        debug=debug,
+        crons=crons,
+        live_feed=live_feed,
+        throwaway=throwaway,
     )
 
     @asynccontextmanager
@@ -149,12 +185,13 @@ def create_app(
         finally:
             await host.stop()
 
-    routes = [*dev_routes(), *extra_routes]
+    routes = [*dev_routes(), *dashboard_routes(), *extra_routes]
     return HostApp(
         host,
         routes,
         _reserved_prefixes(extra_routes),
         _BuiltOnFirstUse(lambda: _api_app(host)) if api else None,
+        BrowserPolicy(check_host=network, configured_host=config.host),
         lifespan=lifespan,
         exception_handlers={404: not_found},
     )
@@ -170,6 +207,7 @@ def _api_app(host: Host) -> ASGIApp:
         auth=host.config.api,
         fidelity=host.fidelity,
         rate_limiter=host.api_rate_limiter,
+        changes=host.changes,
     )
 
 

@@ -19,6 +19,7 @@ from time import perf_counter
 from typing import Any
 
 from bindings import SystemClock
+from bindings.changes import ChangeFeed, feed_for
 from bindings.clock import Clock
 from bindings.fidelity import Fidelity
 from bindings.storage import Store, open_store
@@ -61,6 +62,8 @@ class Host:
         debug: show tracebacks on handler errors (dev); otherwise a plain 500.
         crons: run cron triggers when they come due; off, scheduled handlers run only when asked
             (``/__scheduled``, the pytest plugin), so a test that moves the clock sees no surprise runs.
+        live_feed: keep a live feed of KV changes (``changes``) for the dashboard: the writes of the
+            bindings and the REST API, and, through the journal, of other processes.
         throwaway: the store lives for a test session only (the pytest plugin's, unsynced): its
             durability is neither warned about nor required.
     """
@@ -74,6 +77,7 @@ class Host:
         change_source: ChangeSource | None = None,
         debug: bool = True,
         crons: bool = True,
+        live_feed: bool = False,
         throwaway: bool = False,
     ) -> None:
         self.config = config
@@ -100,6 +104,7 @@ class Host:
         self.watchdog = LoopWatchdog()
         self.request_log = RequestLog()  # this host's own, with its own secrets' redactor
         self.durability: Durability | None = None  # read at start: the banner says it
+        self.changes: ChangeFeed | None = feed_for(config.storage, self.clock) if live_feed else None
 
     @property
     def store(self) -> Store:
@@ -120,7 +125,9 @@ class Host:
         from bindings.sweeper import sweep_forever
 
         try:
-            self.version = await build_version(next(self._numbers), self.config, self.store, self.clock, self.fidelity)
+            self.version = await build_version(
+                next(self._numbers), self.config, self.store, self.clock, self.fidelity, self.changes
+            )
             self.durability = await self._check_durability()
         except BaseException:
             await self._close_store()
@@ -167,7 +174,14 @@ class Host:
         if self.version is not None:
             await self.version.retire(SHUTDOWN_GRACE)
         self.watchdog.stop()
+        if self.changes is not None:
+            await self.changes.close()
         await self._close_store()
+
+    def stopping(self) -> None:
+        """The server is shutting down: end the live feed's streams now, so open ones do not hold it up."""
+        if self.changes is not None:
+            self.changes.end_subscriptions()
 
     async def _stop_reloader(self) -> None:
         # Stopping through the watcher's stop event lets its thread exit cleanly; cancel only as a fallback.
@@ -203,7 +217,9 @@ class Host:
         try:
             config = reload_config(self.config)
             config = self._keep_fixed_settings(config)
-            version = await build_version(next(self._numbers), config, self.store, self.clock, self.fidelity)
+            version = await build_version(
+                next(self._numbers), config, self.store, self.clock, self.fidelity, self.changes
+            )
         except WorkerhostError as exc:
             return self._failed(str(exc))
         except Exception as exc:  # a bug of ours or a storage failure: report it, keep serving

@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from bindings import KVNamespace
+from bindings.changes import ChangeFeed, observed
 from bindings.clock import Clock
 from bindings.fidelity import Fidelity, FidelityPlan
 from bindings.storage.base import NamespaceInfo, Store
@@ -193,13 +194,19 @@ class Version:
 
 
 async def build_version(
-    number: int, config: RuntimeConfig, store: Store, clock: Clock, fidelity: Fidelity | None = None
+    number: int,
+    config: RuntimeConfig,
+    store: Store,
+    clock: Clock,
+    fidelity: Fidelity | None = None,
+    changes: ChangeFeed | None = None,
 ) -> Version:
     """Load every worker of ``config`` as version ``number``; raises ConfigError or HandlerLoadError.
 
     Args:
         fidelity: the host's production-fidelity state, which the bindings of namespaces with a mode
             on are built on; the host switches it to the version's plan when the version starts serving.
+        changes: the live feed the bindings tell of their writes (``worker NAME`` made them).
     """
     namespaces = await ensure_namespaces(store, config)
     fidelity = fidelity or Fidelity(clock)
@@ -207,7 +214,7 @@ async def build_version(
     routes: list[tuple[RoutePattern, LoadedWorker]] = []
     try:
         for worker_config in config.workers:
-            worker = await _load_worker(version, worker_config, namespaces, store, clock, fidelity)
+            worker = await _load_worker(version, worker_config, namespaces, store, clock, fidelity, changes)
             version.workers[worker.name] = worker
             routes.extend((parse_route(route), worker) for route in worker_config.routes)
     except BaseException:
@@ -225,6 +232,7 @@ async def _load_worker(
     store: Store,
     clock: Clock,
     fidelity: Fidelity,
+    changes: ChangeFeed | None,
 ) -> LoadedWorker:
     secrets = version.config.secrets
     values: dict[str, Any] = dict(config.vars)
@@ -236,7 +244,7 @@ async def _load_worker(
         bound[binding.binding] = info
         state = fidelity.state(info.id, version.fidelity.settings_for(info.id))
         counts_operations |= state is not None and state.settings.strict_limits
-        storage = await store.namespace(info.id)
+        storage = observed(await store.namespace(info.id), changes, info.id, f"worker {config.name}")
         values[binding.binding] = KVNamespace(storage, clock, name=binding.binding, fidelity=state)
     assets = None
     if config.assets is not None:

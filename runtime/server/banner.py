@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from ..config.cron import parse_cron
 from ..config.storage import describe_storage, is_sqlite
+from ..dashboard.routes import PAGE as DASHBOARD_PAGE
 
 if TYPE_CHECKING:
     from ..config.model import AssetsConfig
@@ -66,6 +67,7 @@ def render_banner(host: Host, url: str) -> str:
     # With tokens configured the dev routes take one, as the REST API does (README, "Hot reload and dev routes").
     token = "" if config.api.open else "   (API token needed)"
     lines.append(f"Dev        {url}/__workerhost/status   {url}/__scheduled?worker=NAME&cron=...{token}")
+    lines.append(f"Dashboard  {url}{DASHBOARD_PAGE}{token}")
     lines.append(f"Ready on {url}")
     return "\n".join(lines)
 

@@ -82,7 +82,7 @@ async def _serve(
 ) -> None:
     from ..host.app import create_app
 
-    app = create_app(config, extra_routes=extra_routes, crons=crons)
+    app = create_app(config, extra_routes=extra_routes, crons=crons, network=True, live_feed=True)
     log = app.workerhost.request_log
     log.use_stream(sys.stderr)  # buffered: one write per burst of requests
     try:
@@ -125,7 +125,7 @@ async def _serve_app(app: HostApp, sock: socket.socket, banner: bool, on_started
 
     config = app.workerhost.config
     limits = ConnectionLimits(header_timeout=config.header_timeout, idle_timeout=config.idle_timeout)
-    server = UvicornServer(uvicorn_config(app, limits), started, limits)
+    server = UvicornServer(uvicorn_config(app, limits), started, limits, on_exit=app.workerhost.stopping)
     try:
         await server.serve(sockets=[sock])
     finally:

@@ -23,6 +23,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import Callable, Iterator
+from types import FrameType
 from typing import Any, cast
 
 import httptools
@@ -69,11 +70,23 @@ class UvicornServer(uvicorn.Server):
     """uvicorn's Server, accepting connections in bursts (``Acceptor``) and calling ``on_started`` once serving."""
 
     def __init__(
-        self, config: uvicorn.Config, on_started: Callable[[], object], limits: ConnectionLimits | None = None
+        self,
+        config: uvicorn.Config,
+        on_started: Callable[[], object],
+        limits: ConnectionLimits | None = None,
+        on_exit: Callable[[], object] | None = None,
     ) -> None:
         super().__init__(config)
         self._on_started = on_started
         self._limits = limits or ConnectionLimits()
+        self._on_exit = on_exit
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        # Before uvicorn waits for open requests: a stream that never ends by itself (the dashboard's
+        # live feed) is told to end, so the shutdown does not wait out its grace period for it.
+        super().handle_exit(sig, frame)
+        if self._on_exit is not None:
+            self._on_exit()
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         # uvicorn runs the lifespan and serves no socket itself (an empty list); we accept instead.

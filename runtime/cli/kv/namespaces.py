@@ -43,6 +43,7 @@ async def create(session: Session, args: argparse.Namespace) -> int:
         info = await session.store.create_namespace(args.title, args.id)
     except NamespaceTitleError as exc:
         raise _title_refused(exc, args.title) from None
+    session.namespace_changed("namespace_create", info)
     _print(info)
     return 0
 
@@ -80,6 +81,7 @@ async def rename(session: Session, args: argparse.Namespace) -> int:
         renamed = await session.store.rename_namespace(info.id, args.new_title)
     except NamespaceTitleError as exc:
         raise _title_refused(exc, args.new_title) from None
+    session.namespace_changed("namespace_rename", renamed)
     if _declared(session, info, by_title_only=True):
         note(
             f"note: kv.yaml declares the namespace {json_text(info.title)} by its title; workerhost dev will create "
@@ -104,6 +106,7 @@ async def delete(session: Session, args: argparse.Namespace) -> int:
         note("not deleted")
         return 1
     await session.store.delete_namespace(info.id)
+    session.namespace_changed("namespace_delete", info)
     note(f"deleted namespace {json_text(info.title)} ({info.id})")
     if _declared(session, info, by_title_only=False):
         note("note: kv.yaml declares it, so workerhost dev will create it again, empty, when it next starts")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bindings import SystemClock
+from bindings.changes import feed_for, observed
 from bindings.clock import Clock
 from bindings.service import KVService
 from bindings.storage import NamespaceInfo, open_store
@@ -41,7 +42,9 @@ from ...config.namespaces import ensure_namespace, find_declared
 from ...config.storage import StorageChoice, describe_storage, is_sqlite, resolve_storage, storage_location
 from ...errors import UsageError
 
-__all__ = ["Session", "Target"]
+__all__ = ["SOURCE", "Session", "Target"]
+
+SOURCE = "CLI"  # who a running host's live feed says made the writes of a command
 
 _NAMESPACE_HINT = "`workerhost kv namespace list` shows the namespaces there"
 
@@ -100,6 +103,8 @@ class Session:
         self.where = describe_storage(storage, persist_to)  # for messages
         self.clock: Clock = clock or SystemClock()
         self.store = open_store(storage)
+        # A host watching the same store shows the command's writes in its live feed (README "Dashboard").
+        self.changes = feed_for(storage, self.clock)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Session:
@@ -112,7 +117,12 @@ class Session:
         return cls(*_resolve_config(args, environ))
 
     async def close(self) -> None:
+        await self.changes.close()
         await self.store.close()
+
+    def namespace_changed(self, op: str, info: NamespaceInfo) -> None:
+        """Tell the live feed of a namespace created, renamed or deleted."""
+        self.changes.namespace_changed(op, info.id, info.title, SOURCE)
 
     # --- naming a namespace ----------------------------------------------------------------------
 
@@ -202,7 +212,9 @@ class Session:
         """The namespace's KV service, or None if it is declared but not created yet (it reads as empty)."""
         if target.info is None:
             return None
-        return KVService(await self.store.namespace(target.info.id), self.clock)
+        # Deletes go through here too (a namespace never created has nothing to delete): the feed hears of them.
+        storage = await self.store.namespace(target.info.id)
+        return KVService(observed(storage, self.changes, target.info.id, SOURCE), self.clock)
 
     async def writer(self, target: Target) -> KVService:
         """The namespace's KV service, creating a declared namespace that does not exist yet."""
@@ -210,4 +222,4 @@ class Session:
         if info is None:
             assert target.declared is not None
             info = await ensure_namespace(self.store, target.declared)
-        return KVService(await self.store.namespace(info.id), self.clock)
+        return KVService(observed(await self.store.namespace(info.id), self.changes, info.id, SOURCE), self.clock)

@@ -206,6 +206,7 @@ def test_banner_lists_routes_bindings_and_data_dir(server: DevServer) -> None:
         assert f"KV data    {server.persist_to / 'kv'}  (1 namespace)" in banner
     else:  # the module's server took the prefix of the test that started it
         assert re.search(r"KV data    redis://127\.0\.0\.1:\d+/0\?prefix=test-[0-9a-f]+  \(1 namespace\)", banner)
+    assert f"Dashboard  {server.url}/__workerhost/\n" in banner  # the page's address (README "Dashboard")
     assert f"Ready on {server.url}" in banner
 
 
@@ -273,8 +274,9 @@ def test_shutdown_drains_requests_and_wait_until_work_then_closes_the_store(tmp_
         return
     # Closed cleanly: SQLite removes a write-ahead log when the last connection to its file closes.
     kv = project / "data" / "kv"
-    assert sorted(path.suffix for path in kv.iterdir()) == [".sqlite3", ".sqlite3"]
-    for path in sorted(kv.iterdir()):
+    databases = sorted(path for path in kv.iterdir() if not path.name.startswith("changes.jsonl"))  # not the feed's
+    assert [path.suffix for path in databases] == [".sqlite3", ".sqlite3"]
+    for path in databases:
         with contextlib.closing(sqlite3.connect(path)) as connection:
             assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     assert "[error]" not in server.stderr() and "[warning]" not in server.stderr()

@@ -213,6 +213,22 @@ class Store(Protocol):
         """The storage of an existing namespace; raises ``NamespaceNotFoundError`` if missing."""
         ...
 
+    async def read_setting(self, name: str) -> str | None:
+        """The store-wide setting called ``name``, or None if it was never written (or was deleted).
+
+        Settings are a few small named texts kept with the catalog, seen by every process using the
+        store (the encryption key check, README "Encryption at rest"). The engine does not read them.
+        """
+        ...
+
+    async def write_setting(self, name: str, value: str | None, *, expected: str | None) -> bool:
+        """Set the setting ``name`` to ``value`` (None deletes it), but only if it holds ``expected`` now.
+
+        A compare-and-set, atomic across every process and host using the store: of two callers that
+        expect the same value, one succeeds. Returns whether it was written; durable once it returns True.
+        """
+        ...
+
     async def purge_expired(self, now: float) -> int:
         """Delete expired entries in every namespace; return how many."""
         ...

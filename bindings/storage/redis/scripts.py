@@ -236,6 +236,18 @@ redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
 redis.call('HSET', KEYS[1], ARGV[1], string.sub(record, 1, space - 1) .. ' ' .. ARGV[2])
 return 1
 """,
+    # KEYS: settings. ARGV: name, the value expected now, the new value (each '' for none, else '='
+    # and the text). Writes (or deletes) the setting only if it holds what is expected. -> 1, or 0
+    "setting": """#!lua
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if (current and '=' .. current or '') ~= ARGV[2] then return 0 end
+if ARGV[3] == '' then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+else
+  redis.call('HSET', KEYS[1], ARGV[1], string.sub(ARGV[3], 2))
+end
+return 1
+""",
     # KEYS: namespaces, titles, garbage. ARGV: id, generation. Removes the namespace if that
     # generation is the catalog's, and lists the generation's keys as garbage. -> 1, or 0
     "remove": """#!lua

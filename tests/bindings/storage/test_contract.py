@@ -383,7 +383,42 @@ async def test_the_store_purges_every_namespace(store: Store) -> None:
     assert await store.purge_expired(NOW) == 0
 
 
+# --- settings -------------------------------------------------------------------------------------
+
+
+async def test_a_setting_is_written_only_over_the_value_the_caller_expects(store: Store) -> None:
+    assert await store.read_setting("s") is None
+    assert await store.write_setting("s", "one", expected=None)
+    assert not await store.write_setting("s", "two", expected=None)
+    assert not await store.write_setting("s", "two", expected="none of these")
+    assert await store.read_setting("s") == "one"
+    assert await store.write_setting("s", '{"ü": "\u263a"}', expected="one")
+    assert await store.write_setting("other", "", expected=None)  # an empty text is a value, not none
+    assert not await store.write_setting("other", "x", expected=None)
+    assert await store.write_setting("s", None, expected='{"ü": "\u263a"}')  # None deletes
+    assert (await store.read_setting("s"), await store.read_setting("other")) == (None, "")
+
+
 # --- several stores on one location ---------------------------------------------------------------
+
+
+async def test_of_stores_setting_the_same_setting_at_once_exactly_one_succeeds(location: str) -> None:
+    stores = [open_store(location) for _ in range(4)]
+    try:
+        claims = (opened.write_setting("claim", f"store {i}", expected=None) for i, opened in enumerate(stores))
+        wins = await asyncio.gather(*claims)
+        assert sorted(wins) == [False, False, False, True]
+        winner = wins.index(True)
+        for other in stores:
+            assert await other.read_setting("claim") == f"store {winner}"
+    finally:
+        for opened in stores:
+            await opened.close()
+    reopened = open_store(location)
+    try:
+        assert await reopened.read_setting("claim") == f"store {winner}"
+    finally:
+        await reopened.close()
 
 
 async def test_a_second_store_on_the_same_location_sees_the_catalog(location: str) -> None:

@@ -77,6 +77,12 @@ def _common() -> argparse.ArgumentParser:
         help="the KV store, if not SQLite in the persist directory: e.g. redis://host:6379/0, shared with "
         "every host using it (env WORKERHOST_STORAGE; default: kv.yaml's storage)",
     )
+    common.add_argument(
+        "--kv-key-file",
+        metavar="FILE",
+        help="a file holding the key KV data is encrypted with at rest (env WORKERHOST_KV_KEY_FILE; default: "
+        "kv.yaml's encryption, else unencrypted)",
+    )
     return common
 
 

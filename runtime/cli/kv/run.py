@@ -15,8 +15,9 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 
-from bindings.errors import KVError, StorageError
+from bindings.errors import EncryptionError, KVError, StorageError
 
+from ...config.encryption import explain
 from ...errors import UsageError
 from .session import Session
 
@@ -33,6 +34,7 @@ def refused(exc: KVError, op: str, where: str = "") -> UsageError:
 async def _run(command: Command, args: argparse.Namespace) -> int:
     session = Session.from_args(args)
     try:
+        await session.check_key()
         return await command(session, args)
     finally:
         await session.close()
@@ -51,6 +53,8 @@ def run_command(module: str, name: str, args: argparse.Namespace) -> int:
         return asyncio.run(_run(command, args))
     except KVError as exc:
         raise UsageError(str(exc)) from None
+    except EncryptionError as exc:
+        raise UsageError(explain(exc)) from None
     except StorageError as exc:
         raise UsageError(str(exc)) from None
     except KeyboardInterrupt:

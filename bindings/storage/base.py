@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, runtime_checkable
 
 __all__ = [
+    "ConditionalWrites",
     "Entry",
     "EntryHead",
     "EntryStream",
@@ -181,6 +182,20 @@ class NamespaceStorage(Protocol):
 
     async def purge_expired(self, now: float, limit: int) -> int:
         """Delete up to ``limit`` entries that expired before ``now``; return how many were deleted."""
+        ...
+
+
+@runtime_checkable
+class ConditionalWrites(NamespaceStorage, Protocol):
+    """A namespace storage that replaces entries only if they are unchanged: every engine's own storage.
+
+    What a tool rewriting stored entries in place needs (``encryption.rekey``): it reads entries, works on
+    them, and writes them back without losing a write another process made in between.
+    """
+
+    async def replace_many(self, writes: Sequence[Write], expected: Sequence[Entry]) -> int:
+        """In one transaction, apply each write whose key still holds exactly ``expected[i]`` (the same value
+        bytes, expiration and metadata); skip the others (changed, or deleted). Returns how many were applied."""
         ...
 
 

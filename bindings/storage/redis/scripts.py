@@ -127,6 +127,27 @@ for i = 4, #KEYS do
 end
 return 1
 """,
+    # KEYS: life, index, expiry, entry... ARGV: generation, margin, then key, value, expiration, metadata
+    # and the value, expiration and metadata expected now (each as "put" takes it) per entry. Writes an
+    # entry only if it holds what is expected. -> {1, entries written}
+    "replace": "#!lua\n"
+    + _LIVE
+    + _PUT_ONE
+    + """
+local now = tonumber(redis.call('TIME')[1])
+local margin = tonumber(ARGV[2])
+local written = 0
+for i = 4, #KEYS do
+  local at = 3 + (i - 4) * 7
+  local row = redis.call('HMGET', KEYS[i], 'v', 'x', 'm')
+  if row[1] and row[1] == ARGV[at + 4] and (row[2] or '') == ARGV[at + 5]
+      and (row[3] and '=' .. row[3] or '') == ARGV[at + 6] then
+    put_one(KEYS[2], KEYS[3], KEYS[i], ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], margin, now)
+    written = written + 1
+  end
+end
+return {1, written}
+""",
     # KEYS: life, index, expiry, entry... ARGV: generation, then the key of each entry.
     "delete": "#!lua\n"
     + _LIVE

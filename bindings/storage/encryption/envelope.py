@@ -7,7 +7,7 @@ sealed forms (README "Encryption at rest")::
     metadata   "!" + base64(version | key id | nonce (12) | ciphertext | tag)
                "!" + base64(version | key id)                       when the entry has no metadata
 
-Every seal takes a fresh random 96-bit nonce. The associated data binds each part to where it
+Every seal takes a fresh random 96-bit nonce (``nonces``). The associated data binds each part to where it
 belongs: the namespace id and the key name (length-prefixed), so a ciphertext copied to another key or
 namespace fails to open and is never returned there; the value's also holds the metadata's nonce (or
 none), so a value is only ever returned with the metadata written with it. The header is part of it
@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 from typing import TYPE_CHECKING
 
 from ...errors import IntegrityError
 from ..base import Buffer
 from .keys import EncryptionKey
+from .nonces import fresh_nonce
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -108,10 +108,10 @@ class Sealer:
         if metadata is None:
             field, bound = self.no_metadata, b""
         else:
-            bound = os.urandom(NONCE)
+            bound = fresh_nonce()
             sealed = self._aead.encrypt(bound, metadata.encode("utf-8", "surrogatepass"), self._aad(_METADATA, key))
             field = MARK + _b64(self.header + bound + sealed)
-        nonce = os.urandom(NONCE)
+        nonce = fresh_nonce()
         size = memoryview(value).nbytes
         blob = bytearray(OVERHEAD + size)  # sealed in place: a 25 MiB value is not copied again
         blob[:HEADER] = self.header

@@ -37,6 +37,7 @@ ALL_KEYS = (
     "reload-load",
     "cold-start",
     "workers",
+    "test-loop",
 )
 
 

@@ -111,7 +111,7 @@ Scenario = Callable[[Context, set[str]], list[Row]]
 
 def groups() -> list[tuple[tuple[str, ...], Scenario]]:
     """(row keys, scenario) for every group, in table order."""
-    from . import bulk, devloop, encryption, engines, scale, throughput, workers
+    from . import bulk, devloop, encryption, engines, scale, testloop, throughput, workers
 
     return [
         (throughput.KEYS, throughput.run),
@@ -121,4 +121,5 @@ def groups() -> list[tuple[tuple[str, ...], Scenario]]:
         (encryption.KEYS, encryption.run),
         (devloop.KEYS, devloop.run),
         (workers.KEYS, workers.run),
+        (testloop.KEYS, testloop.run),
     ]

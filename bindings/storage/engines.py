@@ -4,7 +4,7 @@ A location names its engine by its URL scheme; a plain path is the SQLite engine
 directory, the embedded default::
 
     .workerhost                                        SQLite, defaults
-    sqlite:///abs/dir?max_pages=100&read_cache=off     SQLite with options (``sqlite/location.py``)
+    sqlite:///abs/dir?max_pages=100&sync=off          SQLite with options (``sqlite/location.py``)
     redis://host:6379/0?prefix=staging                 Redis, a server or a Cluster (``redis/location.py``);
     rediss://...  unix:///run/redis.sock               also over TLS, or on a unix socket
 
@@ -48,6 +48,7 @@ def _open_sqlite(location: str) -> Store:
         max_pages=settings.max_pages,
         lock_timeout=settings.lock_timeout,
         stream_timeout=settings.stream_timeout,
+        sync=settings.sync,
     )
 
 

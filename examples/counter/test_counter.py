@@ -42,9 +42,25 @@ def test_the_last_visit_is_recorded_after_the_response(workerhost: Workerhost) -
     assert workerhost.client.get("/counter/timed").json()["last_visit"] is not None
 
 
+def test_the_handlers_clock_is_the_tests(workerhost: Workerhost) -> None:
+    # time.time() in the handler stands still with the test's clock, and advance() moves it.
+    workerhost.client.get("/counter/clock")
+    workerhost.wait_until()
+    assert workerhost.client.get("/counter/clock").json()["last_visit"] == workerhost.clock.now()
+    workerhost.advance(90)
+    workerhost.client.get("/counter/clock")
+    workerhost.wait_until()
+    assert workerhost.kv("COUNTER").get("last:clock") == str(workerhost.clock.now())
+
+
 def test_vars_come_from_kv_yaml(workerhost: Workerhost) -> None:
     assert workerhost.env("counter").GREETING == "hello"
     assert workerhost.client.get("/counter").json()["greeting"] == "hello"
+
+
+@pytest.mark.workerhost(vars={"GREETING": "hej"})
+def test_a_marker_sets_vars_for_one_test(workerhost_client: httpx.Client) -> None:
+    assert workerhost_client.get("/counter").json()["greeting"] == "hej"
 
 
 def test_reset_empties_the_store_mid_test(workerhost: Workerhost) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
+import pytest
 
 from runtime.testing import Workerhost
 
@@ -54,3 +57,15 @@ def test_the_cron_trigger_updates_stats(workerhost: Workerhost) -> None:
 def test_bad_notes_and_unknown_paths(workerhost_client: httpx.Client) -> None:
     assert workerhost_client.post("/py/notes", json={"title": 1, "text": "x"}).status_code == 400
     assert workerhost_client.get("/py/nothing").status_code == 404
+
+
+def test_a_handler_exception_is_raised_in_the_test(workerhost_client: httpx.Client) -> None:
+    # The handler's own exception, with its traceback, rather than a 500 page to decode.
+    with pytest.raises(json.JSONDecodeError):
+        workerhost_client.post("/py/notes", content=b"not json")
+
+
+@pytest.mark.workerhost(raise_handler_exceptions=False)
+def test_the_500_is_still_there_for_a_test_that_checks_it(workerhost_client: httpx.Client) -> None:
+    response = workerhost_client.post("/py/notes", content=b"not json")
+    assert response.status_code == 500 and "JSONDecodeError" in response.text

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
 import pytest
+import respx
 
 from runtime.testing import Workerhost
 
@@ -68,6 +71,24 @@ def test_links_with_a_ttl_expire(workerhost: Workerhost) -> None:
     assert listed[0]["expiration"] == int(workerhost.clock.now()) + 60
     workerhost.advance(60)
     assert workerhost.client.get("/s/brief").status_code == 404
+
+
+def test_the_creation_time_is_the_tests_clock(workerhost: Workerhost) -> None:
+    # One clock: datetime.now() in the handler is the time KV expiry is judged by, and advance() moves both.
+    workerhost.advance(3600)
+    created = workerhost.client.post("/links", json={"url": "https://example.com", "code": "t"}).json()["created"]
+    assert created == datetime.fromtimestamp(workerhost.clock.now(), UTC).isoformat(timespec="seconds")
+
+
+def test_a_checked_link_is_fetched_first(workerhost: Workerhost, workerhost_fetch: respx.Router) -> None:
+    # The test answers the handler's outbound fetch; nothing goes to the network.
+    workerhost_fetch.head("https://example.com/up").respond(200)
+    workerhost_fetch.head("https://example.com/gone").respond(404)
+    up = workerhost.client.post("/links", json={"url": "https://example.com/up", "code": "up", "check": True})
+    assert up.status_code == 201
+    gone = workerhost.client.post("/links", json={"url": "https://example.com/gone", "check": True})
+    assert (gone.status_code, gone.json()) == (400, {"error": "https://example.com/gone answered 404; not shortened"})
+    assert workerhost_fetch.calls.call_count == 2
 
 
 def test_metadata_is_stored_with_the_link(workerhost: Workerhost) -> None:

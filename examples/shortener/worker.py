@@ -1,6 +1,6 @@
 """A URL shortener on KV: links with metadata, optional expiry, and listing by prefix with a cursor.
 
-    POST   /links          {"url", "owner"?, "code"?, "ttl"?}  -> 201 {"code", "url", "short", ...}
+    POST   /links          {"url", "owner"?, "code"?, "ttl"?, "check"?}  -> 201 {"code", "url", "short", ...}
     GET    /links          ?prefix=&limit=&cursor=  -> {"links": [...], "cursor", "list_complete"}
     GET    /links/<code>   the link and its metadata
     DELETE /links/<code>
@@ -8,7 +8,9 @@
 
 Each link is one key, ``link:<code>``, whose value is the URL and whose metadata is
 ``{"owner", "created"}``: listing shows owner and creation time without reading any values. A ``ttl``
-(seconds, at least 60 as KV requires) makes KV expire the link by itself.
+(seconds, at least 60 as KV requires) makes KV expire the link by itself. With ``"check": true`` the
+URL is fetched first (``HEAD``, outbound ``fetch``), and a link whose target does not answer with
+a success or a redirect is refused.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import codes
+from workers import fetch as outbound
 
 from runtime import Response
 
@@ -59,6 +62,10 @@ async def create(request, env):
         problem = problem or f"ttl must be a whole number of seconds, at least {env.MIN_TTL_SECONDS}"
     if problem:
         return error(400, problem)
+    if body.get("check"):
+        answer = await outbound(body["url"], method="HEAD", redirect="manual")
+        if answer.status >= 400:
+            return error(400, f"{body['url']} answered {answer.status}; not shortened")
     if await env.LINKS.get(codes.key_for(code)) is not None:
         return error(409, f"the code {code!r} is taken")
     metadata = {

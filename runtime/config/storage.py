@@ -83,14 +83,17 @@ def _seconds(environ: Mapping[str, str], name: str) -> float | None:
     return seconds
 
 
-def storage_location(persist_to: Path, environ: Mapping[str, str], *, max_db_pages: int | None = None) -> str:
-    """The store location for ``persist_to``, with the settings ``environ`` gives and a page cap."""
+def storage_location(
+    persist_to: Path, environ: Mapping[str, str], *, max_db_pages: int | None = None, sync: bool = True
+) -> str:
+    """The store location for ``persist_to``, with the settings ``environ`` gives, a page cap, and syncing."""
     return sqlite_location(
         persist_to,
         max_pages=max_db_pages,
         read_cache=read_cache_enabled(environ),
         lock_timeout=_seconds(environ, LOCK_TIMEOUT_ENV),
         stream_timeout=_seconds(environ, STREAM_TIMEOUT_ENV),
+        sync=sync,
     )
 
 
@@ -171,7 +174,12 @@ def _sqlite(
     lock_timeout = _seconds(environ, LOCK_TIMEOUT_ENV) or settings.lock_timeout
     stream_timeout = _seconds(environ, STREAM_TIMEOUT_ENV) or settings.stream_timeout
     location = sqlite_location(
-        directory, max_pages=pages, read_cache=read_cache, lock_timeout=lock_timeout, stream_timeout=stream_timeout
+        directory,
+        max_pages=pages,
+        read_cache=read_cache,
+        lock_timeout=lock_timeout,
+        stream_timeout=stream_timeout,
+        sync=settings.sync,
     )
     return location, directory
 

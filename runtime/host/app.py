@@ -122,6 +122,7 @@ def create_app(
     debug: bool = True,
     api: bool = True,
     crons: bool = True,
+    throwaway: bool = False,
 ) -> HostApp:
     """Build the host's Starlette app for ``config``.
 
@@ -134,8 +135,11 @@ def create_app(
         debug: show tracebacks on handler errors.
         api: serve Cloudflare's KV REST API at ``/client/v4`` on the same store.
         crons: run cron triggers on their schedule (off: only when asked, as the pytest plugin does).
+        throwaway: the store lives for a test session only, so its durability is not warned about.
     """
-    host = Host(config, store=store, clock=clock, change_source=change_source, debug=debug, crons=crons)
+    host = Host(
+        config, store=store, clock=clock, change_source=change_source, debug=debug, crons=crons, throwaway=throwaway
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

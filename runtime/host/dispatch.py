@@ -26,6 +26,7 @@ from ..handlers.workers import HandlerRequest, RequestBodyTooLargeError
 from ..handlers.workers.context import current
 from ..loglines import one_line
 from .accesslog import RequestLog
+from .failures import report
 from .pages import bad_return_message, bad_return_page, error_page, too_large_page, wants_html
 from .versions import LoadedWorker
 
@@ -73,6 +74,7 @@ async def dispatch(
 def _failed(worker: LoadedWorker, exc: BaseException, scope: Scope, debug: bool) -> Response:
     if isinstance(exc, RequestBodyTooLargeError):
         return too_large_page(str(exc), wants_html(scope))
+    report(exc)
     method, path = scope["method"], scope["path"]
     trace = format_user_traceback(exc).rstrip()
     logger.error("%s", worker.redact(f"{worker.name}: {method} {one_line(path)} raised {type(exc).__name__}\n{trace}"))
@@ -84,6 +86,7 @@ async def _send_failed(
 ) -> None:
     # The handler returned a Response whose sending failed (a body iterator that raises, a bad status).
     # Before anything was sent the client still gets the 500 page; after, the server closes the connection.
+    report(exc)
     method, path = scope["method"], scope["path"]
     trace = format_user_traceback(exc).rstrip()
     message = f"{worker.name}: {method} {one_line(path)}: sending its response raised {type(exc).__name__}\n{trace}"
@@ -98,7 +101,9 @@ async def _send_failed(
 def _bad_return(worker: LoadedWorker, value: Any, scope: Scope) -> Response:
     if isinstance(value, Coroutine):
         value.close()  # a forgotten await; closing it avoids a second, confusing "never awaited" warning
-    logger.error("%s: %s", worker.name, worker.redact(bad_return_message(worker.name, value, worker.redact)))
+    message = worker.redact(bad_return_message(worker.name, value, worker.redact))
+    report(TypeError(message))
+    logger.error("%s: %s", worker.name, message)
     return bad_return_page(worker.name, value, worker.redact, wants_html(scope))
 
 

@@ -64,6 +64,8 @@ class Host:
         debug: show tracebacks on handler errors (dev); otherwise a plain 500.
         crons: run cron triggers when they come due; off, scheduled handlers run only when asked
             (``/__scheduled``, the pytest plugin), so a test that moves the clock sees no surprise runs.
+        throwaway: the store lives for a test session only (the pytest plugin's, unsynced): its
+            durability is neither warned about nor required.
     """
 
     def __init__(
@@ -75,8 +77,10 @@ class Host:
         change_source: ChangeSource | None = None,
         debug: bool = True,
         crons: bool = True,
+        throwaway: bool = False,
     ) -> None:
         self.config = config
+        self.throwaway = throwaway
         self.clock: Clock = clock or SystemClock()
         self.debug = debug
         self.crons = crons
@@ -149,7 +153,7 @@ class Host:
         # Said at every start, in the log and the banner; with --require-durable, a reason not to start.
         durability = await durability_of(self.store)
         warning = durability.warning()
-        if warning is not None:
+        if warning is not None and not self.throwaway:
             if self.config.require_durable:
                 raise WorkerhostError(
                     f"the KV store can lose acknowledged writes, and --require-durable "

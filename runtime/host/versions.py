@@ -98,6 +98,8 @@ class LoadedWorker:
             await awaitable
         except HANDLER_FAILURES as exc:
             logger.error("%s: wait_until work raised\n%s", self.name, format_user_traceback(exc, self.redact).rstrip())
+            if self.version.failures is not None:
+                self.version.failures.append(exc)
 
 
 class Version:
@@ -120,6 +122,8 @@ class Version:
         self._pending: set[asyncio.Future[Any]] = set()
         self._retiring = False
         self._idle: asyncio.Event | None = None
+        # Where wait_until work's exceptions also go, when someone wants them raised (the pytest plugin).
+        self.failures: list[BaseException] | None = None
 
     def __repr__(self) -> str:
         return f"<Version {self.number}: {', '.join(self.workers)}>"
@@ -159,6 +163,13 @@ class Version:
         """Wait until every wait_until task started so far (and any they start) has finished."""
         while self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)
+
+    def cancel_pending(self) -> int:
+        """Cancel the wait_until work still running; returns how many tasks were cancelled."""
+        pending = [task for task in self._pending if not task.done()]
+        for task in pending:
+            task.cancel()
+        return len(pending)
 
     async def retire(self, timeout: float | None = None) -> None:
         """Wait for in-flight requests and wait_until work, then unload this version's modules."""

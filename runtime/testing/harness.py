@@ -12,14 +12,23 @@ as Starlette's TestClient does) and offers the same helpers as plain calls, for 
     harness.scheduled("pyworker")       run a scheduled handler now; its exception is raised
     harness.settle()                    production-fidelity modes: every location sees every write now
     harness.reset()                     empty every namespace mid-test
+    harness.raise_handler_exceptions    True: a handler's exception is raised by the client call
 
-Each harness is built on one ``create_app`` app; the plugin gives every test its own app, store
-directory and clock, so nothing is shared between tests.
+A handler's exception (or a return value that is not a Response) still gets its 500 page, and the
+client call raises the exception, as Starlette's ``TestClient`` does (``raise_server_exceptions``);
+``wait_until()`` raises the exception of wait_until work the same way. Set
+``raise_handler_exceptions = False`` to see the 500 instead.
+
+The sync harness runs on a host that the plugin starts once per session and config
+(``runtime.testing.sessions``) and makes fresh for each test with ``fresh()``; the async harness runs
+on a host of the test's own.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,7 +38,9 @@ import httpx
 from bindings import KVNamespace, ManualClock
 
 from ..host.dispatch import run_scheduled
+from ..host.failures import collect
 from ..host.scheduler import check_scheduled_time, pick_scheduled, scheduled_cron
+from ..host.state import SHUTDOWN_GRACE
 
 if TYPE_CHECKING:
     from anyio.from_thread import BlockingPortal
@@ -45,6 +56,7 @@ __all__ = ["BASE_URL", "AsyncWorkerhost", "SyncKV", "Workerhost", "running", "ru
 T = TypeVar("T")
 BASE_URL = "http://testserver"
 _PAGE = 1000
+logger = logging.getLogger("workerhost")
 
 
 def _names(names: Any) -> str:
@@ -59,6 +71,17 @@ class _Core:
         self.app = app
         self.host: Host = app.workerhost
         self.clock = clock
+        self.raise_handler_exceptions = True
+        self._declared: dict[str, str] = {}  # id -> title of every namespace the config declares
+        self._failures: list[BaseException] = []  # of wait_until work, until wait_until() raises them
+
+    async def started(self) -> None:
+        """Note what the started host's config declares, and collect wait_until work's exceptions."""
+        from ..config.namespaces import ensure_namespaces
+
+        found = await ensure_namespaces(self.host.store, self.config)
+        self._declared = {info.id: info.title for info in found.values()}
+        self.version().failures = self._failures
 
     @property
     def config(self) -> RuntimeConfig:
@@ -92,33 +115,66 @@ class _Core:
 
     async def wait_until(self) -> None:
         await self.host.drain()
+        self._raise_failures()
+
+    def _raise_failures(self) -> None:
+        failures, self._failures[:] = list(self._failures), []
+        if failures and self.raise_handler_exceptions:
+            raise failures[0]
+
+    def route_outbound(self, transport: Any) -> None:
+        """Send every worker's outbound ``fetch`` through ``transport`` (None: the network)."""
+        for worker in self.version().workers.values():
+            worker.scope.outbound = transport
+
+    async def finish(self) -> None:
+        """The test is over: let its wait_until work end (cancelled after the grace period), drop its failures."""
+        try:
+            await asyncio.wait_for(self.host.drain(), SHUTDOWN_GRACE)
+        except TimeoutError:
+            cancelled = self.version().cancel_pending()
+            logger.warning("the test ended with %d wait_until task(s) still running; cancelled them", cancelled)
+        self._failures.clear()
+        self.route_outbound(None)
+        self.raise_handler_exceptions = True
 
     async def scheduled(self, worker: str | None, cron: str | None, scheduled_time: float | None) -> None:
         target = pick_scheduled(self.version(), worker)
         cron = scheduled_cron(target, cron)
         when = self.clock.now() if scheduled_time is None else check_scheduled_time(scheduled_time)
         await run_scheduled(target, cron, when * 1000)
-        await self.host.drain()
+        await self.wait_until()
 
     async def settle(self) -> None:
         self.host.fidelity.settle()
 
     async def reset(self) -> None:
-        from ..config.namespaces import ensure_namespaces
-
+        """Storage as the host found it at start: the declared namespaces, with their ids, empty; no other."""
         await self.host.drain()  # work still running could write again after the reset
+        self._failures.clear()
         self.host.fidelity.reset()  # rate-limit windows, cached views and lagging lists
         self.host.api_rate_limiter.reset()
         store = self.host.store
-        keep = {info.id for info in (await ensure_namespaces(store, self.config)).values()}
+        found: dict[str, str] = {}
         for info in await store.list_namespaces():
-            if info.id not in keep:
+            if info.id in self._declared:
+                found[info.id] = info.title
+            else:
                 await store.delete_namespace(info.id)  # made during the test, e.g. through the REST API
-                continue
-            storage = await store.namespace(info.id)
+        renamed = [namespace_id for namespace_id, title in found.items() if title != self._declared[namespace_id]]
+        for namespace_id in renamed:  # out of each other's way first: a test may have swapped two titles
+            await store.rename_namespace(namespace_id, f"workerhost-reset-{namespace_id}")
+        for namespace_id in renamed:
+            await store.rename_namespace(namespace_id, self._declared[namespace_id])
+        for namespace_id, title in self._declared.items():
+            # Back under the same id, so the bindings handlers hold (env.KV) still reach it.
+            if namespace_id not in found:
+                await store.create_namespace(title, namespace_id)
+            storage = await store.namespace(namespace_id)
             while True:  # every row, expired or not
                 rows, more = await storage.list(b"", None, _PAGE, -math.inf)
-                await storage.delete_many([key for key, _, _ in rows])
+                if rows:
+                    await storage.delete_many([key for key, _, _ in rows])
                 if not more:
                     break
 
@@ -135,6 +191,19 @@ class _Facade:
     @property
     def config(self) -> RuntimeConfig:
         return self._core.config
+
+    @property
+    def raise_handler_exceptions(self) -> bool:
+        """True (the default): a handler's exception is raised by the client call that caused it."""
+        return self._core.raise_handler_exceptions
+
+    @raise_handler_exceptions.setter
+    def raise_handler_exceptions(self, value: bool) -> None:
+        self._core.raise_handler_exceptions = bool(value)
+
+    def route_outbound(self, transport: Any) -> None:
+        """Send handlers' outbound ``fetch`` through an httpx transport (None: the network again)."""
+        self._core.route_outbound(transport)
 
     @property
     def store(self) -> Any:
@@ -161,7 +230,7 @@ class AsyncWorkerhost(_Facade):
         return self._core.binding(binding, worker)
 
     async def wait_until(self) -> None:
-        """Wait for every ``ctx.wait_until`` task started so far, and any they start."""
+        """Wait for every ``ctx.wait_until`` task started so far (and any they start); raise the first failure."""
         await self._core.wait_until()
 
     async def scheduled(
@@ -241,7 +310,7 @@ class Workerhost(_Facade):
         return SyncKV(self._core.binding(binding, worker), self._call)
 
     def wait_until(self) -> None:
-        """Wait for every ``ctx.wait_until`` task started so far, and any they start."""
+        """Wait for every ``ctx.wait_until`` task started so far (and any they start); raise the first failure."""
         self._call(self._core.wait_until)
 
     def scheduled(
@@ -260,38 +329,68 @@ class Workerhost(_Facade):
 
 
 class _PortalTransport(httpx.BaseTransport):
-    """Sends a sync client's requests to the app on the portal's event loop."""
+    """Sends a sync client's requests to the app on the portal's event loop; raises handlers' exceptions."""
 
-    def __init__(self, app: HostApp, portal: BlockingPortal) -> None:
+    def __init__(self, app: HostApp, portal: BlockingPortal, core: _Core) -> None:
         self._portal = portal
         self._asgi = httpx.ASGITransport(app=app)
+        self._core = core
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         request.read()  # the body as bytes, which the ASGI transport can stream on the other loop
-        status, headers, body, extensions = self._portal.call(self._send, request)
+        status, headers, body, extensions, failures = self._portal.call(self._send, request)
+        if failures and self._core.raise_handler_exceptions:
+            raise failures[0]
         return httpx.Response(status, headers=headers, stream=httpx.ByteStream(body), extensions=extensions)
 
-    async def _send(self, request: httpx.Request) -> tuple[int, Any, bytes, dict[str, Any]]:
-        response = await self._asgi.handle_async_request(request)
-        body = await response.aread()
-        return response.status_code, response.headers.raw, body, response.extensions
+    async def _send(self, request: httpx.Request) -> tuple[int, Any, bytes, dict[str, Any], list[BaseException]]:
+        with collect() as failures:
+            response = await self._asgi.handle_async_request(request)
+            body = await response.aread()
+        return response.status_code, response.headers.raw, body, response.extensions, failures
+
+
+class _RaisingASGITransport(httpx.ASGITransport):
+    """An async client's transport to the app on the same loop; raises handlers' exceptions."""
+
+    def __init__(self, app: HostApp, core: _Core) -> None:
+        super().__init__(app=app)
+        self._core = core
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        with collect() as failures:
+            response = await super().handle_async_request(request)
+        if failures and self._core.raise_handler_exceptions:
+            raise failures[0]
+        return response
+
+
+def sync_client(app: HostApp, portal: BlockingPortal, core: _Core) -> httpx.Client:
+    """A client whose requests the app answers on the portal's loop."""
+    return httpx.Client(transport=_PortalTransport(app, portal, core), base_url=BASE_URL)
 
 
 @contextlib.asynccontextmanager
 async def running_async(app: HostApp, clock: ManualClock) -> AsyncIterator[AsyncWorkerhost]:
     """Start the app (its lifespan) on the running loop, with a client; stop it on exit."""
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
-            yield AsyncWorkerhost(_Core(app, clock), client)
+        core = _Core(app, clock)
+        await core.started()
+        async with httpx.AsyncClient(transport=_RaisingASGITransport(app, core), base_url=BASE_URL) as client:
+            try:
+                yield AsyncWorkerhost(core, client)
+            finally:
+                await core.finish()
 
 
 @contextlib.contextmanager
 def running(app: HostApp, clock: ManualClock) -> Iterator[Workerhost]:
-    """Start the app on a background event loop, with a sync client; stop it on exit."""
+    """Start the app on a background event loop, with a sync client; stop it on exit (one test's host)."""
     from anyio.from_thread import start_blocking_portal
 
     with start_blocking_portal("asyncio") as portal:
         with portal.wrap_async_context_manager(app.router.lifespan_context(app)):
-            with httpx.Client(transport=_PortalTransport(app, portal), base_url=BASE_URL) as client:
-                yield Workerhost(_Core(app, clock), client, portal)
+            core = _Core(app, clock)
+            portal.call(core.started)
+            with sync_client(app, portal, core) as client:
+                yield Workerhost(core, client, portal)

@@ -86,5 +86,7 @@ def test_smoke_run_measures_every_row(tmp_path: Path) -> None:
             rounds = encryption[f"{operation}-{setting}"]
             assert rounds[0]["requests"] > 0 and not rounds[0]["failed"], (operation, setting)
     assert [check["label"] for check in rows["encryption"]["checks"]] == ["get req/s on/off", "put req/s on/off"]
+    loop = rows["test-loop"]["data"]  # both files' tests all passed, each timed
+    assert loop["count"] == 20 and loop["workerhost_ms"]["median"] > 0 and loop["starlette_ms"]["median"] > 0
     for line in (line for row in rows.values() for line in row["lines"] if "not available" in line):
         assert any(reason in line for reason in NODE_REASONS + ("does not exist in this checkout",)), line

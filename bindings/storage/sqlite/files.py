@@ -43,6 +43,8 @@ __all__ = [
     "connect_reader",
     "connect_writer",
     "create_namespace_file",
+    "join_setups",
+    "no_sync",
     "file_name",
     "is_marked",
     "mark_deleted",
@@ -241,6 +243,30 @@ def cap_pages(max_pages: int | None) -> Callable[[sqlite3.Connection], None]:
 
     def setup(connection: sqlite3.Connection) -> None:
         connection.execute(f"PRAGMA max_page_count = {int(pages)}").fetchall()
+
+    return setup
+
+
+def no_sync(connection: sqlite3.Connection) -> None:
+    """A writer-connection setup that commits without syncing: for stores thrown away after a test.
+
+    The WAL is still written before a commit returns, so a crash of the process loses nothing; a crash
+    of the machine may lose the last commits (SQLite's ``synchronous=OFF``).
+    """
+    connection.execute("PRAGMA synchronous = OFF")
+
+
+def join_setups(*setups: Callable[[sqlite3.Connection], None] | None) -> Callable[[sqlite3.Connection], None] | None:
+    """One setup that applies each of ``setups`` in turn (None for none)."""
+    chosen = [setup for setup in setups if setup is not None]
+    if not chosen:
+        return None
+    if len(chosen) == 1:
+        return chosen[0]
+
+    def setup(connection: sqlite3.Connection) -> None:
+        for each in chosen:
+            each(connection)
 
     return setup
 

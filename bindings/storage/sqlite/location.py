@@ -12,7 +12,10 @@ Options:
 * ``lock_timeout``: seconds a write waits for a file's write lock held by another process
   (default ``files.LOCK_TIMEOUT_SECONDS``);
 * ``stream_timeout``: seconds a value stream may go unread before it is abandoned (default
-  ``streams.DEFAULT_STREAM_TIMEOUT``).
+  ``streams.DEFAULT_STREAM_TIMEOUT``);
+* ``sync``: ``on`` (the default) or ``off``. Off, commits are not synced to disk (``synchronous=OFF``):
+  a crash of the process loses nothing, a crash of the machine may lose the last writes. For stores
+  thrown away after a test (the pytest plugin's); the store then reports itself not durable.
 
 ``sqlite_location`` builds such a string and ``parse_sqlite_location`` reads one back, so whoever
 holds the settings (the host's config) hands the engine one string and never its constructor.
@@ -37,7 +40,7 @@ __all__ = ["MAX_PAGES", "SCHEME", "SqliteSettings", "parse_sqlite_location", "sq
 SCHEME = "sqlite"
 _ON = ("1", "on", "true", "yes")
 _OFF = ("0", "off", "false", "no")
-_OPTIONS = ("max_pages", "read_cache", "lock_timeout", "stream_timeout")
+_OPTIONS = ("max_pages", "read_cache", "lock_timeout", "stream_timeout", "sync")
 MAX_PAGES = 4294967294  # SQLite's own ceiling for max_page_count
 
 
@@ -50,6 +53,7 @@ class SqliteSettings:
     read_cache: bool = True
     lock_timeout: float = LOCK_TIMEOUT_SECONDS
     stream_timeout: float = DEFAULT_STREAM_TIMEOUT
+    sync: bool = True
 
 
 def sqlite_location(
@@ -59,6 +63,7 @@ def sqlite_location(
     read_cache: bool = True,
     lock_timeout: float | None = None,
     stream_timeout: float | None = None,
+    sync: bool = True,
 ) -> str:
     """The location of a SQLite store in ``directory`` (made absolute), naming the options not at their defaults.
 
@@ -75,6 +80,8 @@ def sqlite_location(
         options["lock_timeout"] = repr(_seconds("lock_timeout", str(lock_timeout)))
     if stream_timeout is not None and stream_timeout != DEFAULT_STREAM_TIMEOUT:
         options["stream_timeout"] = repr(_seconds("stream_timeout", str(stream_timeout)))
+    if not sync:
+        options["sync"] = "off"
     query = f"?{urlencode(options)}" if options else ""
     return f"{SCHEME}://{path}{query}"
 
@@ -102,14 +109,16 @@ def parse_sqlite_location(location: str) -> SqliteSettings:
     read_cache = options.get("read_cache")
     lock_timeout = options.get("lock_timeout")
     stream_timeout = options.get("stream_timeout")
+    sync = options.get("sync")
     return SqliteSettings(
         Path(directory),
         max_pages=None if max_pages is None else _pages(max_pages, location),
-        read_cache=True if read_cache is None else _switch(read_cache, location),
+        read_cache=True if read_cache is None else _switch("read_cache", read_cache, location),
         lock_timeout=LOCK_TIMEOUT_SECONDS if lock_timeout is None else _seconds("lock_timeout", lock_timeout, location),
         stream_timeout=(
             DEFAULT_STREAM_TIMEOUT if stream_timeout is None else _seconds("stream_timeout", stream_timeout, location)
         ),
+        sync=True if sync is None else _switch("sync", sync, location),
     )
 
 
@@ -147,10 +156,10 @@ def _seconds(name: str, value: str, location: str | None = None) -> float:
     return seconds
 
 
-def _switch(value: str, location: str) -> bool:
+def _switch(name: str, value: str, location: str) -> bool:
     text = value.strip().lower()
     if text in _ON:
         return True
     if text in _OFF:
         return False
-    raise StorageError(f"{location!r}: read_cache must be on or off, got {value!r}")
+    raise StorageError(f"{location!r}: {name} must be on or off, got {value!r}")

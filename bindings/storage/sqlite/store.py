@@ -13,9 +13,10 @@ from pathlib import Path
 from ... import catalog
 from ...errors import NamespaceNotFoundError, StorageError
 from ..base import NamespaceInfo
+from ..durability import DURABLE, Durability
 from . import lifecycle
 from .catalogfile import Catalog
-from .files import LOCK_TIMEOUT_SECONDS, cap_pages, file_name
+from .files import LOCK_TIMEOUT_SECONDS, cap_pages, file_name, join_setups, no_sync
 from .namespace import SqliteNamespace
 from .pool import FilePool, OpenFile, default_capacity
 from .streams import DEFAULT_STREAM_TIMEOUT
@@ -41,6 +42,8 @@ class SqliteStore:
         stream_timeout: seconds a value stream may go unread before it is abandoned (``streams``).
         max_open: how many namespace files stay open at most (``pool``); None derives it from the
             process's descriptor limit.
+        sync: sync every commit to disk before it is acknowledged (``synchronous=FULL``). Off, for
+            stores thrown away after a test, commits skip the sync and the store says it is not durable.
 
     Any number of stores, in this process or others, may open the same directory at once.
     ``open_store(sqlite_location(...))`` builds one from a location string (``sqlite_location``).
@@ -55,13 +58,16 @@ class SqliteStore:
         lock_timeout: float = LOCK_TIMEOUT_SECONDS,
         stream_timeout: float = DEFAULT_STREAM_TIMEOUT,
         max_open: int | None = None,
+        sync: bool = True,
     ) -> None:
         self.root = Path(persist_to).resolve()
         self.read_cache = read_cache
         self.kv_dir = self.root / "kv"
         self.lock_timeout = lock_timeout
         self.stream_timeout = stream_timeout
-        self._setup: Setup | None = None if max_pages is None else cap_pages(max_pages)
+        self.sync = sync
+        self._page_cap: Setup | None = None if max_pages is None else cap_pages(max_pages)
+        self._setup = join_setups(self._page_cap, None if sync else no_sync)
         self._catalog = Catalog(self.kv_dir, lock_timeout=lock_timeout, setup=self._current_setup)
         self.pool = FilePool(default_capacity() if max_open is None else max_open)
         self._namespaces: dict[str, SqliteNamespace] = {}
@@ -243,9 +249,22 @@ class SqliteStore:
 
         It applies once the writes queued before it are done, to open files and to files opened later.
         """
-        self._setup = cap_pages(max_pages)
+        self._page_cap = cap_pages(max_pages)
+        self._setup = join_setups(self._page_cap, None if self.sync else no_sync)
+        assert self._setup is not None
         waits = [file.writer.configure(self._setup) for file in self.pool.files()]
         await asyncio.gather(*(wait for wait in waits if wait is not None))
+
+    async def durability(self) -> Durability:
+        """Durable unless the store was opened with ``sync=off`` (README "Storage")."""
+        if self.sync:
+            return DURABLE
+        return Durability(
+            False,
+            "sync=off: commits are not synced to disk",
+            risk="Acknowledged KV writes of the last moments can be lost if this machine crashes",
+            fix="For every acknowledged write to survive, leave sync on (a store made for throwaway tests has it off).",
+        )
 
     async def close(self) -> None:
         self._closed = True

@@ -24,13 +24,16 @@ logger = logging.getLogger("workerhost")
 class WorkerScope:
     """What one loaded worker shares across its requests: its ``env`` and what to do when it retires."""
 
-    __slots__ = ("env", "name", "_closers", "lifespans")
+    __slots__ = ("env", "name", "_closers", "lifespans", "outbound")
 
     def __init__(self, env: Any, name: str = "") -> None:
         self.env = env
         self.name = name
         self._closers: list[Callable[[], Awaitable[None]]] = []
         self.lifespans: dict[int, Any] = {}  # id(app) -> its started lifespan (runtime.handlers.workers.asgi)
+        # The httpx transport the worker's outbound ``fetch`` goes through; None for the network. A test
+        # answers a handler's requests itself by setting it (the pytest plugin's ``workerhost_fetch``).
+        self.outbound: Any = None
 
     def on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
         """Run ``closer`` when the worker retires (a reload replaced it, or the host stops)."""

@@ -9,6 +9,9 @@ whose ``status``, ``headers`` and ``url`` are the server's, read with ``await .t
 The body arrives decoded (gzip and the like undone), so ``Content-Encoding`` and ``Content-Length``
 are dropped from the headers: they described the bytes on the wire. A network failure raises
 ``OSError`` with httpx's reason, as Cloudflare's SDK raises it.
+
+A worker whose scope names an ``outbound`` transport sends through it instead of the network: that
+is how a test answers a handler's requests (README "Testing your handlers").
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from .body import coerce_body
+from .context import current_scope
 from .headers import Headers
 from .request import Request
 from .response import Response
@@ -49,8 +53,12 @@ async def fetch(resource: Any, **options: Any) -> Response:
             None,
         )
     content: Any = stream if stream is not None else data
+    scope = current_scope()
+    transport = None if scope is None else scope.outbound
     try:
-        async with httpx.AsyncClient(follow_redirects=redirect == "follow", timeout=TIMEOUT) as client:
+        async with httpx.AsyncClient(
+            follow_redirects=redirect == "follow", timeout=TIMEOUT, transport=transport
+        ) as client:
             answer = await client.request(method, request.url, headers=headers.items(), content=content)
             body = answer.content
     except httpx.HTTPError as exc:

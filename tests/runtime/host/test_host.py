@@ -329,3 +329,27 @@ async def test_a_failed_reload_never_shows_a_secret_in_the_log_or_the_status_rou
     assert "leaked [secret]" in status["reload"]["error"]
     assert SECRET not in status["reload"]["error"] and SECRET not in caplog.text
     assert "leaked [secret]" in caplog.text
+
+
+@pytest.mark.sqlite_only  # a SQLite option
+async def test_an_unsynced_store_is_said_not_durable_and_refused_when_durability_is_required(
+    project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from runtime.errors import WorkerhostError
+
+    config = dataclasses.replace(
+        load_config(project / "kv.yaml", environ={}),
+        reload=False,
+        storage=sqlite_location(project / ".data", sync=False),
+    )
+    async with app_client(create_app(config, clock=ManualClock(START))) as client:
+        assert (await client.get("/legacy")).text == "legacy GET"
+    assert "sync=off: commits are not synced to disk" in caplog.text
+    caplog.clear()
+    async with app_client(create_app(config, clock=ManualClock(START), throwaway=True)) as client:
+        assert (await client.get("/legacy")).text == "legacy GET"
+    assert "sync=off" not in caplog.text  # the pytest plugin's stores are thrown away: nothing to warn about
+    strict = dataclasses.replace(config, require_durable=True)
+    with pytest.raises(WorkerhostError, match="can lose acknowledged writes, and --require-durable"):
+        async with app_client(create_app(strict, clock=ManualClock(START))):
+            pass

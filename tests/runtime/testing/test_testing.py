@@ -208,7 +208,7 @@ def test_the_store_goes_with_the_tests_own_data_directory(project: pytest.Pytest
         from bindings import sqlite_location
 
         def test_it(workerhost_config):
-            assert workerhost_config.storage == sqlite_location(workerhost_config.persist_to)
+            assert workerhost_config.storage == sqlite_location(workerhost_config.persist_to, sync=False)
             assert workerhost_config.persist_to.name.startswith("workerhost")
         """
     )

@@ -9,6 +9,7 @@ import pytest
 
 from bindings import KVNamespace, ManualClock, SqliteStore, StorageError, open_store, sqlite_location
 from bindings.errors import StorageFullError, StorageLockedError
+from bindings.storage.durability import durability_of
 from bindings.storage.encryption import KeyedStore
 from bindings.storage.sqlite.location import SqliteSettings, parse_sqlite_location
 
@@ -33,6 +34,8 @@ def test_options_are_named_only_when_they_differ_from_the_defaults(tmp_path: Pat
     assert sqlite_location(tmp_path, lock_timeout=5, stream_timeout=60) == f"sqlite://{tmp_path}"
     assert sqlite_location(tmp_path, lock_timeout=0.25) == f"sqlite://{tmp_path}?lock_timeout=0.25"
     assert sqlite_location(tmp_path, stream_timeout=2) == f"sqlite://{tmp_path}?stream_timeout=2.0"
+    assert sqlite_location(tmp_path, sync=False) == f"sqlite://{tmp_path}?sync=off"
+    assert parse_sqlite_location(f"sqlite://{tmp_path}?sync=off") == SqliteSettings(tmp_path, sync=False)
     assert parse_sqlite_location(sqlite_location(tmp_path)) == SqliteSettings(tmp_path)
     settings = parse_sqlite_location(sqlite_location(tmp_path, lock_timeout=1e-3, stream_timeout=1 / 3))
     assert (settings.lock_timeout, settings.stream_timeout) == (1e-3, 1 / 3)
@@ -69,11 +72,12 @@ def test_plain_paths_and_sqlite_urls_are_read(location: str, settings: SqliteSet
         ("sqlite:///d?max_pages=lots", "max_pages must be a whole number of pages from 1 to 4294967294, got 'lots'"),
         ("sqlite:///d?max_pages=%C2%B2", "max_pages must be a whole number of pages from 1 to 4294967294, got '²'"),
         ("sqlite:///d?read_cache=maybe", "read_cache must be on or off, got 'maybe'"),
+        ("sqlite:///d?sync=later", "sync must be on or off, got 'later'"),
         ("sqlite:///d?lock_timeout=0", "lock_timeout must be a number of seconds above 0, got '0'"),
         ("sqlite:///d?stream_timeout=never", "stream_timeout must be a number of seconds above 0, got 'never'"),
         (
             "sqlite:///d?cache=off",
-            "unknown option 'cache'; expected one of max_pages, read_cache, lock_timeout, stream_timeout",
+            "unknown option 'cache'; expected one of max_pages, read_cache, lock_timeout, stream_timeout, sync",
         ),
         ("sqlite:///d?max_pages=1&max_pages=2", "option 'max_pages' is given twice"),
         ("sqlite:///d?max_pages", "options must be name=value pairs joined by &"),
@@ -117,5 +121,34 @@ async def test_a_store_opened_at_a_location_with_a_lock_timeout_waits_that_long(
         with holding_write_lock(store.inner.namespace_path(info.id)):
             with pytest.raises(StorageLockedError, match="not free within 0.25 s; nothing was written$"):
                 await storage.put(b"k", b"v", None, None)
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("sync", [True, False])
+async def test_a_store_with_sync_off_commits_without_syncing_and_says_it_is_not_durable(
+    tmp_path: Path, sync: bool
+) -> None:
+    store = open_store(sqlite_location(tmp_path, sync=sync, max_pages=1000))
+    assert isinstance(store, KeyedStore) and isinstance(store.inner, SqliteStore)
+    try:
+        info = await store.create_namespace("throwaway")
+        kv = KVNamespace(await store.namespace(info.id), ManualClock(0))
+        await kv.put("k", "v")
+        settings: list[tuple[int, int]] = []
+        file = store.inner.pool.get(info.id)
+        assert file is not None
+        seen = file.writer.configure(
+            lambda c: settings.append(
+                (c.execute("PRAGMA synchronous").fetchone()[0], c.execute("PRAGMA max_page_count").fetchone()[0])
+            )
+        )
+        assert seen is not None
+        await seen
+        assert settings == [(2 if sync else 0, 1000)]  # FULL or OFF, and the page cap kept beside it
+        durability = await durability_of(store)
+        assert durability.durable is sync
+        assert (durability.warning() is None) is sync
+        assert await kv.get("k") == "v"
     finally:
         await store.close()

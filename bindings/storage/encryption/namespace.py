@@ -10,8 +10,11 @@ all), each with the very entry object the engine returned. The SQLite engine ret
 from its read cache for as long as nothing has committed to the file, so a repeated read costs the
 engine's check and a lookup here, not a decryption; any other object (a commit since, or an engine
 without a cache) is opened afresh. Listed metadata is kept the same way, by its sealed text and key
-name. So this process's memory holds plaintext of recently read entries, as it holds any value a
-handler reads (README "Encryption at rest").
+name, and whole list pages by their arguments and stored rows: a page whose stored rows are equal
+to those of the last listing with the same arguments (the SQLite engine hands back the very same
+row objects while nothing has committed) is returned without opening anything. So this process's
+memory holds plaintext of recently read entries, as it holds any value a handler reads (README
+"Encryption at rest").
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ MAX_CACHED_VALUE = 4096
 MAX_CACHED_VALUES = 4096
 MAX_CACHED_BYTES = 2 * 1024 * 1024
 MAX_CACHED_METADATA = 16384
+MAX_CACHED_PAGES = 32  # list pages, as the SQLite read cache keeps
+MAX_CACHED_PAGE_BYTES = 4 * 1024 * 1024
 
 
 class EncryptedNamespace:
@@ -44,6 +49,9 @@ class EncryptedNamespace:
         self._values: dict[bytes, tuple[Entry, Entry]] = {}  # key -> (engine's entry, opened entry)
         self._value_bytes = 0
         self._metadata: dict[str, tuple[bytes, str]] = {}  # sealed text -> (key name, metadata)
+        # (prefix, start_after, limit) -> (stored rows, opened rows, bytes of keys and metadata)
+        self._pages: dict[tuple[bytes, bytes | None, int], tuple[list[KeyRow], list[KeyRow], int]] = {}
+        self._page_bytes = 0
 
     def __repr__(self) -> str:
         return f"EncryptedNamespace({self.namespace_id!r}, key {self._sealer.key.id})"
@@ -122,8 +130,29 @@ class EncryptedNamespace:
 
     async def list(self, prefix: bytes, start_after: bytes | None, limit: int, now: float) -> tuple[list[KeyRow], bool]:
         rows, more = await self.inner.list(prefix, start_after, limit, now)
+        page = (prefix, start_after, limit)
+        kept = self._pages.get(page)
+        # Equal stored rows (the same key names, expirations and sealed metadata texts) open to the
+        # same page; comparing them is a C loop, mostly of identical objects from the engine's cache.
+        if kept is not None and kept[0] == rows:
+            return list(kept[1]), more
         opened = self._metadata_of
-        return [(key, expiration, opened(key, field)) for key, expiration, field in rows], more
+        result = [(key, expiration, opened(key, field)) for key, expiration, field in rows]
+        self._keep_page(page, rows, result)
+        return list(result), more
+
+    def _keep_page(self, page: tuple[bytes, bytes | None, int], rows: list[KeyRow], opened: list[KeyRow]) -> None:
+        pages = self._pages
+        old = pages.pop(page, None)
+        if old is not None:
+            self._page_bytes -= old[2]
+        size = sum(len(key) + len(metadata or "") for key, _, metadata in opened)
+        if size > MAX_CACHED_PAGE_BYTES:
+            return
+        while pages and (len(pages) >= MAX_CACHED_PAGES or self._page_bytes + size > MAX_CACHED_PAGE_BYTES):
+            self._page_bytes -= pages.pop(next(iter(pages)))[2]
+        pages[page] = (rows, opened, size)
+        self._page_bytes += size
 
     # --- writes ----------------------------------------------------------------------------------
 

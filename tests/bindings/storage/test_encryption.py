@@ -269,6 +269,36 @@ async def test_a_copy_made_after_a_cached_read_is_refused_not_served_from_memory
         await engine.close()
 
 
+async def test_a_listed_page_kept_in_memory_follows_every_change_and_check(location: str) -> None:
+    store, engine = open_store(location, key=_key()), open_engine(location)
+    try:
+        info = await store.create_namespace("ns")
+        storage, raw = await store.namespace(info.id), await engine.namespace(info.id)
+        await storage.put(b"p:a", b"a", None, '{"v": "a1"}')
+        await storage.put(b"p:b", b"b", None, '{"v": "b1"}')
+        first = [(b"p:a", None, '{"v": "a1"}'), (b"p:b", None, '{"v": "b1"}')]
+        for _ in range(3):  # the same page again and again: kept
+            rows, more = await storage.list(b"p:", None, 10, NOW)
+            assert (rows, more) == (first, False)
+            rows.clear()  # a caller's changes to its page never reach the kept one
+        await storage.put(b"p:a", b"a", None, '{"v": "a2"}')
+        assert (await storage.list(b"p:", None, 10, NOW))[0] == [(b"p:a", None, '{"v": "a2"}'), first[1]]
+        await storage.put(b"p:c", b"c", NOW + 5, None)
+        assert (await storage.list(b"p:", None, 2, NOW)) == ([(b"p:a", None, '{"v": "a2"}'), first[1]], True)
+        assert (await storage.list(b"p:", None, 10, NOW + 10))[0] == [(b"p:a", None, '{"v": "a2"}'), first[1]]
+        # Someone with the files copies a's sealed metadata onto b: the next listing checks it again.
+        sealed_a, sealed_b = await raw.get(b"p:a"), await raw.get(b"p:b")
+        assert sealed_a is not None and sealed_b is not None
+        await raw.put(b"p:b", sealed_b.value, None, sealed_a.metadata)
+        with pytest.raises(IntegrityError, match="failed its integrity check"):
+            await storage.list(b"p:", None, 10, NOW)
+        await storage.delete(b"p:b")
+        assert (await storage.list(b"p:", None, 10, NOW))[0] == [(b"p:a", None, '{"v": "a2"}'), (b"p:c", NOW + 5, None)]
+    finally:
+        await store.close()
+        await engine.close()
+
+
 async def test_entries_of_a_plain_writer_or_another_key_are_refused_in_an_encrypted_store(location: str) -> None:
     store, engine = open_store(location, key=_key()), open_engine(location)
     other = open_store(location, key=_key())

@@ -38,6 +38,9 @@ MAX_CACHED_METADATA = 16384
 MAX_CACHED_PAGES = 32  # list pages, as the SQLite read cache keeps
 MAX_CACHED_PAGE_BYTES = 4 * 1024 * 1024
 
+_Rows = list[KeyRow]  # named here: inside the class, ``list`` is the method
+_PageKey = tuple[bytes, bytes | None, int]  # a listing's prefix, start_after and limit
+
 
 class EncryptedNamespace:
     """The ``NamespaceStorage`` of one namespace, sealing what ``inner`` stores with ``key``."""
@@ -50,7 +53,7 @@ class EncryptedNamespace:
         self._value_bytes = 0
         self._metadata: dict[str, tuple[bytes, str]] = {}  # sealed text -> (key name, metadata)
         # (prefix, start_after, limit) -> (stored rows, opened rows, bytes of keys and metadata)
-        self._pages: dict[tuple[bytes, bytes | None, int], tuple[list[KeyRow], list[KeyRow], int]] = {}
+        self._pages: dict[_PageKey, tuple[_Rows, _Rows, int]] = {}
         self._page_bytes = 0
 
     def __repr__(self) -> str:
@@ -141,7 +144,7 @@ class EncryptedNamespace:
         self._keep_page(page, rows, result)
         return list(result), more
 
-    def _keep_page(self, page: tuple[bytes, bytes | None, int], rows: list[KeyRow], opened: list[KeyRow]) -> None:
+    def _keep_page(self, page: _PageKey, rows: _Rows, opened: _Rows) -> None:
         pages = self._pages
         old = pages.pop(page, None)
         if old is not None:

@@ -46,6 +46,7 @@ OVERHEAD = HEADER + NONCE + TAG  # what sealing adds to a value
 _DOMAIN = b"workerhost-kv\x00"
 _VALUE, _METADATA = b"v", b"m"
 _SHOWN_KEY = 100
+_IN_PLACE = 64 * 1024  # values over this are sealed into one buffer; smaller ones are quicker joined
 
 
 def _b64(raw: bytes) -> str:
@@ -88,7 +89,7 @@ class Sealer:
         namespace_id: the namespace (32 hex digits): bound into every seal.
     """
 
-    __slots__ = ("key", "namespace_id", "header", "no_metadata", "_aead", "_context")
+    __slots__ = ("key", "namespace_id", "header", "no_metadata", "_aead", "_prefixes")
 
     def __init__(self, key: EncryptionKey, namespace_id: str) -> None:
         self.key = key
@@ -96,14 +97,15 @@ class Sealer:
         self.header = bytes([VERSION]) + key.id_bytes
         self.no_metadata = MARK + _b64(self.header)  # the metadata text of every entry without metadata
         self._aead: AESGCM = key.aead
-        self._context = namespace_id.encode("ascii")
+        context = self.header + namespace_id.encode("ascii")
+        self._prefixes = {_VALUE: _DOMAIN + _VALUE + context, _METADATA: _DOMAIN + _METADATA + context}
 
     def _aad(self, part: bytes, key: bytes, bound: bytes = b"") -> bytes:
-        return _DOMAIN + part + self.header + self._context + len(key).to_bytes(4, "big") + key + bound
+        return self._prefixes[part] + len(key).to_bytes(4, "big") + key + bound
 
     # --- sealing ---------------------------------------------------------------------------------
 
-    def seal(self, key: bytes, value: Buffer, metadata: str | None) -> tuple[bytearray, str]:
+    def seal(self, key: bytes, value: Buffer, metadata: str | None) -> tuple[bytes | bytearray, str]:
         """The sealed value and metadata text to store under ``key``, each with a fresh nonce."""
         if metadata is None:
             field, bound = self.no_metadata, b""
@@ -113,6 +115,8 @@ class Sealer:
             field = MARK + _b64(self.header + bound + sealed)
         nonce = fresh_nonce()
         size = memoryview(value).nbytes
+        if size <= _IN_PLACE:
+            return self.header + nonce + self._aead.encrypt(nonce, value, self._aad(_VALUE, key, bound)), field
         blob = bytearray(OVERHEAD + size)  # sealed in place: a 25 MiB value is not copied again
         blob[:HEADER] = self.header
         blob[HEADER : HEADER + NONCE] = nonce

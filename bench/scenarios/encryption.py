@@ -3,8 +3,8 @@
 Two ``workerhost dev`` serve the bench handler on SQLite files, one with a key (``WORKERHOST_KV_KEY_FILE``),
 so its values and metadata are sealed with AES-256-GCM before they are stored. Both are seeded the same
 way; the ``/read`` (one hot key), ``/write-new`` (a new value under one of 1,000 keys) and ``/list``
-(a 1000-key page, each key with metadata) routes run under the same load, interleaved. The target is the issue's: at most 10% fewer requests per
-second with encryption on, on get and put; list is reported.
+(a 1000-key page, each key with metadata) routes run under the same load, interleaved. The target is
+the issue's: at most 10% fewer requests per second with encryption on, on get and put; list is reported.
 """
 
 from __future__ import annotations

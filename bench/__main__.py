@@ -32,6 +32,7 @@ ALL_KEYS = (
     "bulk-rest",
     "bulk-cli",
     "redis",
+    "encryption",
     "reload",
     "reload-load",
     "cold-start",

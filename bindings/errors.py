@@ -9,8 +9,10 @@
         ├── NamespaceTitleError     a title is missing, too long or already taken
         ├── NamespaceLimitError     the account already has the maximum number of namespaces
         ├── StorageFullError        the disk (or the database's page limit) is full; nothing was written
-        └── StorageLockedError      another process held the file's write lock too long; nothing was written
-        └── StorageUnavailableError the store's server cannot be reached (Redis is down); retry later
+        ├── StorageLockedError      another process held the file's write lock too long; nothing was written
+        ├── StorageUnavailableError the store's server cannot be reached (Redis is down); retry later
+        └── EncryptionError         the store's encryption refuses: no key or the wrong one, a rekey under way
+            └── IntegrityError      an entry is not what this key wrote under this name: it is not returned
 
 KV validation messages are Cloudflare's own (README, "The KV binding"), so a handler sees locally what it
 would see in production: ``str(err)`` is ``"KV PUT failed: 413 Metadata length of 1025 exceeds limit
@@ -20,6 +22,8 @@ of 1024."`` while ``err.message`` is the bare server message the REST API reuses
 from __future__ import annotations
 
 __all__ = [
+    "EncryptionError",
+    "IntegrityError",
     "KVError",
     "KVLimitError",
     "KVTypeError",
@@ -139,3 +143,28 @@ class StorageUnavailableError(StorageError):
     The operation was not acknowledged: a read can be retried; a write may or may not have been
     applied, as with any request that gets no answer. The store recovers by itself once the server is back.
     """
+
+
+class EncryptionError(StorageError):
+    """The store's encryption at rest refuses to go on (README "Encryption at rest"); nothing was read or written.
+
+    ``reason`` says which case, so a caller can add how to fix it: ``"no key"`` (the store is encrypted
+    and no key was given), ``"wrong key"``, ``"plain data"`` (a key was given for a store holding
+    unencrypted entries), ``"rekeying"`` (a rekey is under way), ``"record"`` (the store's encryption
+    record cannot be read), ``"integrity"`` (``IntegrityError``).
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return type(self), (str(self), self.reason)
+
+
+class IntegrityError(EncryptionError):
+    """A stored entry failed its check: written under another key name, namespace or encryption key, altered,
+    or unencrypted in an encrypted store. It is never returned as the value asked for."""
+
+    def __init__(self, message: str, reason: str = "integrity") -> None:
+        super().__init__(message, reason)

@@ -3,6 +3,10 @@
 Each route does what the JS worker's does, in the same way: parse the URL, call the binding once,
 answer with a short text body. The reload benchmark rewrites the ``VERSION`` line.
 
+``/write-new`` (only here) writes a new value each time, where ``/write`` always writes the same one,
+which SQLite skips writing back to its page (the row is unchanged); the encryption row uses it, since
+a sealed value is never the same twice.
+
 The scale routes (``/scale/{big,small}/{get,put,list}``) exist only here: they compare a namespace of
 1,000,000 keys with one of 1,000, both served by workerhost. Keys there are ``key:0000000`` upwards.
 """
@@ -22,6 +26,9 @@ async def fetch(request, env, ctx):
         return Response(await env.KV.get("hot"))
     if path == "/write":
         await env.KV.put(f"k{random.randrange(1000)}", "value")
+        return Response("ok")
+    if path == "/write-new":
+        await env.KV.put(f"k{random.randrange(1000)}", f"value {random.randrange(1_000_000_000):09}")
         return Response("ok")
     if path == "/list":
         page = await env.KV.list(prefix="p:")

@@ -111,13 +111,14 @@ Scenario = Callable[[Context, set[str]], list[Row]]
 
 def groups() -> list[tuple[tuple[str, ...], Scenario]]:
     """(row keys, scenario) for every group, in table order."""
-    from . import bulk, devloop, engines, scale, testloop, throughput, workers
+    from . import bulk, devloop, encryption, engines, scale, testloop, throughput, workers
 
     return [
         (throughput.KEYS, throughput.run),
         (scale.KEYS, scale.run),
         (bulk.KEYS, bulk.run),
         (engines.KEYS, engines.run),
+        (encryption.KEYS, encryption.run),
         (devloop.KEYS, devloop.run),
         (workers.KEYS, workers.run),
         (testloop.KEYS, testloop.run),

@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, runtime_checkable
 
 __all__ = [
+    "ConditionalWrites",
     "Entry",
     "EntryHead",
     "EntryStream",
@@ -184,6 +185,20 @@ class NamespaceStorage(Protocol):
         ...
 
 
+@runtime_checkable
+class ConditionalWrites(NamespaceStorage, Protocol):
+    """A namespace storage that replaces entries only if they are unchanged: every engine's own storage.
+
+    What a tool rewriting stored entries in place needs (``encryption.rekey``): it reads entries, works on
+    them, and writes them back without losing a write another process made in between.
+    """
+
+    async def replace_many(self, writes: Sequence[Write], expected: Sequence[Entry]) -> int:
+        """In one transaction, apply each write whose key still holds exactly ``expected[i]`` (the same value
+        bytes, expiration and metadata); skip the others (changed, or deleted). Returns how many were applied."""
+        ...
+
+
 class Store(Protocol):
     """A catalog of namespaces and the storage of each."""
 
@@ -211,6 +226,22 @@ class Store(Protocol):
 
     async def namespace(self, namespace_id: str) -> NamespaceStorage:
         """The storage of an existing namespace; raises ``NamespaceNotFoundError`` if missing."""
+        ...
+
+    async def read_setting(self, name: str) -> str | None:
+        """The store-wide setting called ``name``, or None if it was never written (or was deleted).
+
+        Settings are a few small named texts kept with the catalog, seen by every process using the
+        store (the encryption key check, README "Encryption at rest"). The engine does not read them.
+        """
+        ...
+
+    async def write_setting(self, name: str, value: str | None, *, expected: str | None) -> bool:
+        """Set the setting ``name`` to ``value`` (None deletes it), but only if it holds ``expected`` now.
+
+        A compare-and-set, atomic across every process and host using the store: of two callers that
+        expect the same value, one succeeds. Returns whether it was written; durable once it returns True.
+        """
         ...
 
     async def purge_expired(self, now: float) -> int:

@@ -11,6 +11,11 @@ directory, the embedded default::
 Whoever holds the settings (the host's config, ``workerhost kv``, the pytest plugin) builds one
 string and calls ``open_store``; no caller names an engine class or its options. Another engine
 is one more entry in ``ENGINES``.
+
+The encryption key is not part of the location, which is shown in messages and banners: it is
+``open_store``'s own argument (``encryption``). ``open_store`` always returns the engine inside a
+``KeyedStore``, which checks the key against the store at first use, so that a store opened without a
+key refuses an encrypted one instead of reading sealed bytes as values.
 """
 
 from __future__ import annotations
@@ -22,8 +27,9 @@ from types import MappingProxyType
 
 from ..errors import StorageError
 from .base import Store
+from .encryption.keys import EncryptionKey
 
-__all__ = ["ENGINES", "EngineFactory", "open_store", "scheme_of"]
+__all__ = ["ENGINES", "EngineFactory", "open_engine", "open_store", "scheme_of"]
 
 EngineFactory = Callable[[str], Store]
 
@@ -74,13 +80,25 @@ def scheme_of(location: str) -> str | None:
     return None if match is None else match.group(1).lower()
 
 
-def open_store(location: str | os.PathLike[str]) -> Store:
+def open_store(location: str | os.PathLike[str], *, key: EncryptionKey | None = None) -> Store:
     """The store at ``location``: a directory path (SQLite) or a URL whose scheme names the engine.
 
-    Constructing a store does no I/O; files and connections open on first use.
+    With a ``key``, every value and its metadata are stored sealed with it (``encryption``); without
+    one, an encrypted store is refused. Either is checked at first use (``encryption.verify_store``
+    checks at once). Constructing a store does no I/O; files and connections open on first use.
 
     Raises:
         StorageError: the scheme names no engine, or the engine refuses the rest of the location.
+    """
+    from .encryption.store import KeyedStore
+
+    return KeyedStore(open_engine(location), key)
+
+
+def open_engine(location: str | os.PathLike[str]) -> Store:
+    """The engine at ``location`` itself, which stores whatever it is given: no key check, no sealing.
+
+    For tools that work on the stored form (``encryption.rekey``); everything else uses ``open_store``.
     """
     text = os.fspath(location)
     if not text:

@@ -5,6 +5,7 @@ flags say, validated.
     load.py         ``load_config``: the settings table, precedence (flag, env, config file, default), eager checks
     discovery.py    finding the config file here or in a parent folder, as wrangler does
     storage.py      the KV store's location string, from persist_to and the storage settings
+    encryption.py   the key KV data is encrypted with at rest, and what to do when it does not fit the store
     schema.py       kv.yaml's schema: every key checked, errors naming file, line and key path
     wrangler.py     wrangler.jsonc/json/toml: [env.NAME] inheritance, KV ids, assets, bindings not emulated
     jsonc.py        JSON with comments, line-marked; tomlmarks.py: TOML, line-marked

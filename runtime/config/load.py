@@ -28,6 +28,7 @@ from bindings.storage.sqlite.location import MAX_PAGES
 from ..errors import ConfigError
 from .discovery import CONFIG_FILES, find_config
 from .dotenv import FileSecrets, read_secrets, secret_files
+from .encryption import resolve_key
 from .model import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_CONFIG_FILE,
@@ -93,6 +94,14 @@ SETTINGS = (
         "many hosts (default: kv.yaml's storage, else SQLite in the persist directory)",
     ),
     Setting(
+        "kv_key_file",
+        "--kv-key-file",
+        "WORKERHOST_KV_KEY_FILE",
+        None,
+        "a file holding the key that encrypts KV data at rest (32 bytes as base64 or hex); over kv.yaml's "
+        "encryption (default: kv.yaml's encryption, else KV data is stored unencrypted)",
+    ),
+    Setting(
         "processes",
         "--workers",
         "WORKERHOST_WORKERS",
@@ -156,7 +165,7 @@ def load_config(
         environ: the environment to read ``WORKERHOST_*`` settings and API tokens from (default ``os.environ``).
         overrides: CLI flags by setting name (``host``, ``port``, ``persist_to``, ``storage``, ``processes``,
             ``no_reload``, ``max_db_pages``, ``require_durable``, ``import_timeout``, ``header_timeout``,
-            ``idle_timeout``, ``config``, ``env``); None means the flag was not given.
+            ``idle_timeout``, ``kv_key_file``, ``config``, ``env``); None means the flag was not given.
         parse_cache: where parsed kv.yaml documents are kept (``workerhost dev`` passes one, so an
             unchanged file loads without PyYAML); reloads of the returned config use it too.
 
@@ -234,6 +243,9 @@ def _load(
         header_timeout=_seconds("header_timeout", overrides, environ),
         idle_timeout=_seconds("idle_timeout", overrides, environ),
         storage=storage,
+        encryption=resolve_key(
+            document.encryption, overrides.get("kv_key_file"), environ, source=source, base=path.parent
+        ),
         require_durable=_flag(resolve_setting("require_durable", overrides, environ), _SETTINGS["require_durable"].env),
         sweep_interval=sweep_interval(environ),
         environ=environ,

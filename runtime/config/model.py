@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from bindings.fidelity import FidelitySettings
+from bindings.storage.encryption import EncryptionKey
 
 from .secrets import DEV_VARS_FILE, Secrets
 from .yamlcache import ParseCache
@@ -168,6 +169,8 @@ class RuntimeConfig:
     # Kept out of repr: a Redis URL may hold a password.
     storage: str = field(default=DEFAULT_PERSIST_TO, repr=False)
     require_durable: bool = False  # refuse to start on a store that can lose acknowledged writes
+    # The key KV data is encrypted with at rest (``runtime.config.encryption``); None stores it plain.
+    encryption: EncryptionKey | None = None
     sweep_interval: float = 60.0  # seconds between expiry sweeps (``WORKERHOST_SWEEP_INTERVAL``)
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False, compare=False)
     overrides: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -178,8 +181,9 @@ class RuntimeConfig:
 
     @property
     def hidden_values(self) -> tuple[str, ...]:
-        """What no log line, page or response may show: the secrets' values and the API tokens."""
-        return (*self.secrets.values(), *self.api.tokens, *self.api.read_tokens)
+        """What no log line, page or response may show: the secrets' values, the API tokens, the KV key."""
+        key = () if self.encryption is None else self.encryption.text_forms
+        return (*self.secrets.values(), *self.api.tokens, *self.api.read_tokens, *key)
 
     @property
     def dev_vars_path(self) -> Path:

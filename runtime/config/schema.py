@@ -19,6 +19,7 @@ from bindings.fidelity import FidelitySettings
 
 from ..errors import ConfigError
 from .cron import parse_cron
+from .encryption import EncryptionSetting
 from .fidelity import API_RATE_LIMIT, read_modes, settings_with
 from .model import HTML_HANDLING, NOT_FOUND_HANDLING, AssetsConfig, KVBindingConfig, KVNamespaceConfig, WorkerConfig
 from .routes import RESERVED_PREFIXES, RoutePattern, parse_route
@@ -27,7 +28,8 @@ from .yamlmarks import MarkedList, MarkedMap, YamlError, parse_yaml
 
 __all__ = ["Document", "read_document"]
 
-_TOP_KEYS = ("account_id", "persist_to", "storage", "kv_namespaces", "workers", "api", "fidelity")
+_TOP_KEYS = ("account_id", "persist_to", "storage", "encryption", "kv_namespaces", "workers", "api", "fidelity")
+_ENCRYPTION_KEYS = ("key_env", "key_file")
 _NAMESPACE_KEYS = ("title", "id", "fidelity")
 _WORKER_KEYS = ("name", "script", "routes", "kv_namespaces", "vars", "triggers", "assets")
 _ASSETS_KEYS = ("directory", "binding", "run_worker_first", "html_handling", "not_found_handling")
@@ -59,6 +61,7 @@ class Document:
     warnings: tuple[str, ...] = ()
     dev_host: str | None = None  # a wrangler config's dev.ip
     dev_port: int | None = None  # a wrangler config's dev.port
+    encryption: EncryptionSetting | None = None  # kv.yaml's encryption block
 
 
 def read_document(text: str, source: str, base: Path, cache: ParseCache | None = None) -> Document:
@@ -172,7 +175,26 @@ class _Reader:
             ),
             fidelity=fidelity,
             api_rate_limit=modes.get(API_RATE_LIMIT, False),
+            encryption=self.encryption(top) if "encryption" in top else None,
         )
+
+    def encryption(self, top: MarkedMap) -> EncryptionSetting:
+        """``encryption: {key_env: NAME}`` or ``{key_file: PATH}``: where the KV encryption key is."""
+        line = self.line_of(top, "encryption")
+        block = self.mapping(top["encryption"], line, "encryption", _ENCRYPTION_KEYS)
+        given = [key for key in _ENCRYPTION_KEYS if key in block]
+        if len(given) != 1:
+            self.fail(
+                line,
+                "encryption must name where the key is with exactly one of key_env (an environment variable "
+                "holding it) or key_file (a file holding it, relative to kv.yaml), got "
+                + (" and ".join(given) if given else "neither"),
+            )
+        if given == ["key_env"]:
+            name = self.optional_string(block, "key_env", "encryption.key_env", "an environment variable name")
+            return EncryptionSetting(key_env=name, line=self.line_of(block, "key_env"))
+        path = self.optional_string(block, "key_file", "encryption.key_file", "a file path")
+        return EncryptionSetting(key_file=path, line=self.line_of(block, "key_file"))
 
     def modes(self, mapping: MarkedMap, path: str, *, host: bool) -> dict[str, Any]:
         """The production-fidelity modes a ``fidelity:`` block sets (``runtime.config.fidelity``)."""

@@ -99,9 +99,12 @@ def status_payload(host: Host) -> dict[str, Any]:
 
 def _storage_status(host: Host) -> dict[str, Any]:
     durability = host.durability
+    key = host.config.encryption
     return {
         "location": describe_storage(host.config.storage, host.config.persist_to),
         "durable": None if durability is None else durability.durable,
+        # The key's id, never the key (README "Encryption at rest").
+        "encryption": None if key is None else {"cipher": "AES-256-GCM", "key_id": key.id},
         "warning": None if durability is None else durability.warning(),
     }
 

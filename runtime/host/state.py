@@ -21,15 +21,18 @@ from typing import Any
 from bindings import SystemClock
 from bindings.changes import ChangeFeed, feed_for
 from bindings.clock import Clock
+from bindings.errors import EncryptionError
 from bindings.fidelity import Fidelity
 from bindings.storage import Store, open_store
 from bindings.storage.durability import Durability, durability_of
+from bindings.storage.encryption import verify_store
 
 from ..api.ratelimit import ApiRateLimiter
 from ..config import RuntimeConfig, reload_config
+from ..config.encryption import explain
 from ..config.redaction import Redactor
 from ..config.secrets import redactor
-from ..errors import WorkerhostError
+from ..errors import StartupError, WorkerhostError
 from .accesslog import RequestLog
 from .reload import ChangeSource, Reloader, WatchfilesSource, watch_targets
 from .scheduler import Scheduler
@@ -55,8 +58,8 @@ class Host:
 
     Args:
         config: the validated config.
-        store: the KV store; by default the one at ``config.storage`` (``open_store``), opened at
-            start and closed at stop. An injected store is left open.
+        store: the KV store; by default the one at ``config.storage`` with ``config.encryption``'s key
+            (``open_store``), opened at start and closed at stop. An injected store is left open.
         clock: where KV and cron get the time; ``SystemClock`` by default.
         change_source: where file changes come from when ``config.reload`` is on; watchfiles by default.
         debug: show tracebacks on handler errors (dev); otherwise a plain 500.
@@ -109,7 +112,7 @@ class Host:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = open_store(self.config.storage)
+            self._store = open_store(self.config.storage, key=self.config.encryption)
         return self._store
 
     @property
@@ -125,6 +128,7 @@ class Host:
         from bindings.sweeper import sweep_forever
 
         try:
+            await self._check_encryption()
             self.version = await build_version(
                 next(self._numbers), self.config, self.store, self.clock, self.fidelity, self.changes
             )
@@ -144,6 +148,13 @@ class Host:
                 self._change_source or WatchfilesSource(), lambda: watch_targets(self.config), self.reload
             )
             self._reload_task = asyncio.ensure_future(self._reloader.run())
+
+    async def _check_encryption(self) -> None:
+        # Before anything is read or written: a missing or wrong key stops the host here, not at a request.
+        try:
+            await verify_store(self.store)
+        except EncryptionError as exc:
+            raise StartupError(explain(exc)) from None
 
     async def _check_durability(self) -> Durability:
         # Said at every start, in the log and the banner; with --require-durable, a reason not to start.
@@ -257,7 +268,7 @@ class Host:
         # The store and the listening socket are open; changing them needs a restart.
         from dataclasses import replace
 
-        for name in ("persist_to", "storage", "account_id"):
+        for name in ("persist_to", "storage", "account_id", "encryption"):
             if getattr(config, name) != getattr(self.config, name):
                 logger.warning("%s changed in %s; restart workerhost dev to use it", name, config.source)
         return replace(
@@ -268,6 +279,7 @@ class Host:
             port=self.config.port,
             reload=self.config.reload,
             storage=self.config.storage,
+            encryption=self.config.encryption,
         )
 
 

@@ -53,6 +53,9 @@ def render_banner(host: Host, url: str) -> str:
     sqlite = is_sqlite(config.storage)
     where = config.persist_to / "kv" if sqlite else describe_storage(config.storage, config.persist_to)
     lines.append(f"KV data    {where}  ({namespaces} namespace{'s' if namespaces != 1 else ''})")
+    if config.encryption is not None:
+        key = config.encryption
+        lines.append(f"Encrypted  AES-256-GCM at rest, key {key.id} from {key.source}")
     warning = None if host.durability is None else host.durability.warning()
     if warning is not None:
         lines.append(f"WARNING    {warning}")

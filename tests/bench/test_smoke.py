@@ -80,6 +80,12 @@ def test_smoke_run_measures_every_row(tmp_path: Path) -> None:
         for engine in ("SQLite", "Redis"):
             assert redis[f"{operation}-{engine}"][0]["requests"] > 0 and not redis[f"{operation}-{engine}"][0]["failed"]
     assert redis["bulk-Redis"]["values"][0] > 0 and redis["bulk-SQLite"]["values"][0] > 0
+    encryption = rows["encryption"]["data"]
+    for operation in ("get", "put", "list"):
+        for setting in ("on", "off"):
+            rounds = encryption[f"{operation}-{setting}"]
+            assert rounds[0]["requests"] > 0 and not rounds[0]["failed"], (operation, setting)
+    assert [check["label"] for check in rows["encryption"]["checks"]] == ["get req/s on/off", "put req/s on/off"]
     loop = rows["test-loop"]["data"]  # both files' tests all passed, each timed
     assert loop["count"] == 20 and loop["workerhost_ms"]["median"] > 0 and loop["starlette_ms"]["median"] > 0
     for line in (line for row in rows.values() for line in row["lines"] if "not available" in line):

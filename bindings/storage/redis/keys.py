@@ -7,6 +7,7 @@ catalog's keys share the tag ``{<prefix>}``::
     {P}:namespaces             hash: namespace id -> "<generation> <title>"
     {P}:titles                 hash: title -> namespace id (title uniqueness)
     {P}:garbage                set: "<id> <generation>" of deleted namespaces whose keys are not yet collected
+    {P}:settings               hash: the store's settings by name (``Store.read_setting``)
     {P:id}:life                hash: next (the last generation handed out), live (the current one),
                                dead (the newest deleted one)
     {P:id}:<gen>:index         sorted set, every score 0: the keys, in byte order (ZRANGE ... BYLEX)
@@ -31,11 +32,12 @@ class CatalogKeys:
     namespaces: bytes
     titles: bytes
     garbage: bytes
+    settings: bytes
 
     @classmethod
     def of(cls, prefix: str) -> CatalogKeys:
         tag = f"{{{prefix}}}:".encode()
-        return cls(tag + b"namespaces", tag + b"titles", tag + b"garbage")
+        return cls(tag + b"namespaces", tag + b"titles", tag + b"garbage", tag + b"settings")
 
 
 @dataclass(frozen=True, slots=True)

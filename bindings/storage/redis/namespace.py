@@ -179,6 +179,17 @@ class RedisNamespace:
         await self._settle_discards()
         await self._run("put", partial(_entries, [write.key for write in writes], args))
 
+    async def replace_many(self, writes: Sequence[Write], expected: Sequence[Entry]) -> int:
+        if not writes:
+            return 0
+        args: list[Any] = [self._margin]
+        for write, old in zip(writes, expected, strict=True):
+            args += [write.key, _value(write.value), _expiration(write.expiration), _optional(write.metadata)]
+            args += [_value(old.value), _expiration(old.expiration), _optional(old.metadata)]
+        await self._settle_discards()
+        answer = await self._run("replace", partial(_entries, [write.key for write in writes], args))
+        return int(answer[1])
+
     async def delete(self, key: bytes) -> None:
         await self.delete_many([key])
 

@@ -39,6 +39,11 @@ def _encode(title: str) -> bytes:
     return title.encode("utf-8", "surrogatepass")
 
 
+def _optional(text: str | None) -> bytes:
+    # '' for none; '=' before a value, so an empty text is still a value.
+    return b"" if text is None else b"=" + _encode(text)
+
+
 class Registry:
     """The catalog of one store prefix.
 
@@ -103,6 +108,16 @@ class Registry:
             namespace_id, _, generation = member.decode("ascii").partition(" ")
             found.append((namespace_id, int(generation)))
         return sorted(found)
+
+    async def setting(self, name: str) -> str | None:
+        """The store setting called ``name``, or None."""
+        raw = await self._connector.command("HGET", self.keys.settings, _encode(name))
+        return None if raw is None else raw.decode("utf-8", "surrogatepass")
+
+    async def swap_setting(self, name: str, value: str | None, expected: str | None) -> bool:
+        """Write (None: delete) the setting if it holds ``expected`` now, atomically; say whether it did."""
+        args = [_encode(name), _optional(expected), _optional(value)]
+        return bool(await self._connector.script("setting", [self.keys.settings], args))
 
     async def collected(self, namespace_id: str, generation: int) -> None:
         """Forget a deleted generation whose keys are all gone."""

@@ -127,6 +127,27 @@ for i = 4, #KEYS do
 end
 return 1
 """,
+    # KEYS: life, index, expiry, entry... ARGV: generation, margin, then key, value, expiration, metadata
+    # and the value, expiration and metadata expected now (each as "put" takes it) per entry. Writes an
+    # entry only if it holds what is expected. -> {1, entries written}
+    "replace": "#!lua\n"
+    + _LIVE
+    + _PUT_ONE
+    + """
+local now = tonumber(redis.call('TIME')[1])
+local margin = tonumber(ARGV[2])
+local written = 0
+for i = 4, #KEYS do
+  local at = 3 + (i - 4) * 7
+  local row = redis.call('HMGET', KEYS[i], 'v', 'x', 'm')
+  if row[1] and row[1] == ARGV[at + 4] and (row[2] or '') == ARGV[at + 5]
+      and (row[3] and '=' .. row[3] or '') == ARGV[at + 6] then
+    put_one(KEYS[2], KEYS[3], KEYS[i], ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], margin, now)
+    written = written + 1
+  end
+end
+return {1, written}
+""",
     # KEYS: life, index, expiry, entry... ARGV: generation, then the key of each entry.
     "delete": "#!lua\n"
     + _LIVE
@@ -234,6 +255,18 @@ local space = string.find(record, ' ', 1, true)
 redis.call('HDEL', KEYS[2], string.sub(record, space + 1))
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
 redis.call('HSET', KEYS[1], ARGV[1], string.sub(record, 1, space - 1) .. ' ' .. ARGV[2])
+return 1
+""",
+    # KEYS: settings. ARGV: name, the value expected now, the new value (each '' for none, else '='
+    # and the text). Writes (or deletes) the setting only if it holds what is expected. -> 1, or 0
+    "setting": """#!lua
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if (current and '=' .. current or '') ~= ARGV[2] then return 0 end
+if ARGV[3] == '' then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+else
+  redis.call('HSET', KEYS[1], ARGV[1], string.sub(ARGV[3], 2))
+end
 return 1
 """,
     # KEYS: namespaces, titles, garbage. ARGV: id, generation. Removes the namespace if that

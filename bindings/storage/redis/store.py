@@ -118,6 +118,14 @@ class RedisStore:
             raise NamespaceNotFoundError(namespace_id)  # another caller deleted it first
         await self._lifecycle.collect(namespace_id, record.generation, _COLLECT_INLINE)
 
+    # --- settings --------------------------------------------------------------------------------
+
+    async def read_setting(self, name: str) -> str | None:
+        return await self._registry.setting(name)
+
+    async def write_setting(self, name: str, value: str | None, *, expected: str | None) -> bool:
+        return await self._registry.swap_setting(name, value, expected)
+
     # --- upkeep ----------------------------------------------------------------------------------
 
     async def purge_expired(self, now: float) -> int:

@@ -2,7 +2,8 @@
 
 Layout under the persist directory::
 
-    kv/catalog.sqlite3              the namespaces: id, title, and which generation of file holds the keys
+    kv/catalog.sqlite3              the namespaces: id, title, and which generation of file holds the keys;
+                                    and the store's settings (a few small named records, ``Store.read_setting``)
     kv/<namespace id>.sqlite3       one file per namespace (plus its -wal and -shm while in use)
     kv/<namespace id>.<n>.sqlite3   the n-th file of an id that was deleted and created again
     kv/<file>-deleting              a delete in progress (``lifecycle``)
@@ -54,7 +55,7 @@ __all__ = [
 
 CATALOG_FILE = "catalog.sqlite3"
 NAMESPACE_SCHEMA_VERSION = 2  # 2: the tombstone table
-CATALOG_SCHEMA_VERSION = 2  # 2: generations
+CATALOG_SCHEMA_VERSION = 3  # 2: generations; 3: settings
 # How long a write waits for a file's write lock before it fails with StorageLockedError. A commit
 # holds the lock for milliseconds (even a 100 MB bulk write takes well under a second to log and
 # fsync), so writers of several processes queue far within it; a lock held longer is a transaction
@@ -85,6 +86,10 @@ _GENERATIONS = """CREATE TABLE IF NOT EXISTS generations (
     id TEXT PRIMARY KEY,
     last INTEGER NOT NULL               -- the newest file an id has had, remembered after it is deleted
 )"""
+_SETTINGS = """CREATE TABLE IF NOT EXISTS settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL                 -- whatever the setting's owner writes (the encryption key check)
+)"""
 _CATALOG_SCHEMA = (
     """CREATE TABLE IF NOT EXISTS namespaces (
         id TEXT PRIMARY KEY,
@@ -93,6 +98,7 @@ _CATALOG_SCHEMA = (
         generation INTEGER NOT NULL DEFAULT 1   -- the file holding its keys (file_name)
     )""",
     _GENERATIONS,
+    _SETTINGS,
 )
 
 _IS_MARKED = "SELECT EXISTS (SELECT 1 FROM tombstone)"
@@ -162,16 +168,21 @@ def open_catalog_file(path: Path) -> None:
     connection = _connect(path)
     try:
         version = connection.execute("PRAGMA user_version").fetchone()[0]
-        if version == CATALOG_SCHEMA_VERSION:
-            return  # already set up: opening a store must not cost a write (and an fsync)
+        if version >= CATALOG_SCHEMA_VERSION:
+            return  # already set up (or by a newer workerhost): opening a store must not cost a write (and an fsync)
         connection.execute("PRAGMA auto_vacuum = INCREMENTAL")
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = FULL")
         connection.execute("BEGIN IMMEDIATE")
         version = connection.execute("PRAGMA user_version").fetchone()[0]  # another process may have done it
+        if version >= CATALOG_SCHEMA_VERSION:
+            connection.execute("ROLLBACK")
+            return
         if version == 1:  # the namespaces table, without generations
             connection.execute("ALTER TABLE namespaces ADD COLUMN generation INTEGER NOT NULL DEFAULT 1")
             connection.execute(_GENERATIONS)
+        if version in (1, 2):  # without settings
+            connection.execute(_SETTINGS)
         elif version == 0:
             for statement in _CATALOG_SCHEMA:
                 connection.execute(statement)

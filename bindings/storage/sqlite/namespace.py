@@ -55,6 +55,10 @@ _UPSERT = (
     "size = excluded.size, value = excluded.value"
 )
 _DELETE = "DELETE FROM entries WHERE key = ?"
+_REPLACE = (
+    "UPDATE entries SET expiration = ?, metadata = ?, size = ?, value = ? "
+    "WHERE key = ? AND value = ? AND expiration IS ? AND metadata IS ?"
+)
 
 
 def prefix_ceiling(prefix: bytes) -> bytes:
@@ -256,6 +260,13 @@ class SqliteNamespace:
         rows = [(w.key, w.expiration, w.metadata, len(w.value), w.value) for w in writes]
         await self._write(lambda connection: _run(connection, _UPSERT, rows))
 
+    async def replace_many(self, writes: Sequence[Write], expected: Sequence[Entry]) -> int:
+        rows = [
+            (w.expiration, w.metadata, len(w.value), w.value, w.key, old.value, old.expiration, old.metadata)
+            for w, old in zip(writes, expected, strict=True)
+        ]
+        return await self._write(lambda connection: _count(connection, _REPLACE, rows))
+
     async def delete(self, key: bytes) -> None:
         await self._write(lambda connection: _run(connection, _DELETE, [(key,)]))
 
@@ -316,6 +327,16 @@ def _run(connection: sqlite3.Connection, sql: str, rows: Sequence[Sequence[Any]]
         connection.execute(sql, rows[0])
     else:
         connection.executemany(sql, rows).close()
+
+
+def _count(connection: sqlite3.Connection, sql: str, rows: Sequence[Sequence[Any]]) -> int:
+    # Row by row: a statement's rowcount is its own; an int crosses back to the loop, no cursor does.
+    changed = 0
+    for row in rows:
+        cursor = connection.execute(sql, row)
+        changed += cursor.rowcount
+        cursor.close()
+    return changed
 
 
 def _marks(count: int) -> str:

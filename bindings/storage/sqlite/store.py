@@ -199,6 +199,28 @@ class SqliteStore:
                 self.pool.discard(file)
                 await asyncio.to_thread(file.writer.join)  # nothing of the deleted file stays open here
 
+    # --- settings --------------------------------------------------------------------------------
+
+    async def read_setting(self, name: str) -> str | None:
+        await self._prepare()
+        rows = self._catalog.read("SELECT value FROM settings WHERE name = ?", (name,))
+        return str(rows[0][0]) if rows else None
+
+    async def write_setting(self, name: str, value: str | None, *, expected: str | None) -> bool:
+        await self._prepare()
+
+        def swap(connection: sqlite3.Connection) -> bool:
+            rows = connection.execute("SELECT value FROM settings WHERE name = ?", (name,)).fetchall()
+            if (rows[0][0] if rows else None) != expected:
+                return False
+            if value is None:
+                connection.execute("DELETE FROM settings WHERE name = ?", (name,))
+            else:
+                connection.execute("INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)", (name, value))
+            return True
+
+        return await asyncio.to_thread(self._catalog.write, swap)
+
     # --- upkeep ----------------------------------------------------------------------------------
 
     async def purge_expired(self, now: float) -> int:

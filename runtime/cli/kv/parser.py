@@ -10,6 +10,7 @@ imported when it runs, so ``workerhost kv`` starts without importing Starlette o
     workerhost kv bulk put|delete|get FILE    (--binding NAME | --namespace-id ID)
     workerhost kv export NAMESPACE [-o FILE]
     workerhost kv import NAMESPACE FILE
+    workerhost kv rekey [--old-key-file FILE | --old-key-env NAME] [--decrypt]
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ __all__ = ["register"]
 _NAMESPACE_ARG = "a namespace title or id"
 
 
-def _command(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+def _command(module: str, name: str, *, check_key: bool = True) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         from .run import run_command
 
-        return run_command(module, name, args)
+        return run_command(module, name, args, check_key=check_key)
 
     return run
 
@@ -76,6 +77,12 @@ def _common() -> argparse.ArgumentParser:
         metavar="URL",
         help="the KV store, if not SQLite in the persist directory: e.g. redis://host:6379/0, shared with "
         "every host using it (env WORKERHOST_STORAGE; default: kv.yaml's storage)",
+    )
+    common.add_argument(
+        "--kv-key-file",
+        metavar="FILE",
+        help="a file holding the key KV data is encrypted with at rest (env WORKERHOST_KV_KEY_FILE; default: "
+        "kv.yaml's encryption, else unencrypted)",
     )
     return common
 
@@ -195,6 +202,23 @@ def _add_dump(groups: Any, common: argparse.ArgumentParser) -> None:
     load.add_argument("file", metavar="FILE", help="an export (- for stdin)")
 
 
+def _add_rekey(groups: Any, common: argparse.ArgumentParser) -> None:
+    help_text = (
+        "encrypt the KV data with the configured key (kv.yaml's encryption, --kv-key-file), move it from an old "
+        "key to it, or decrypt it (--decrypt); a rekey cut short is finished by running it again"
+    )
+    parser = groups.add_parser(
+        "rekey", parents=[common], help=help_text, description=help_text[0].upper() + help_text[1:]
+    )
+    old = parser.add_mutually_exclusive_group()
+    old.add_argument("--old-key-file", metavar="FILE", help="a file holding the key the data is encrypted with now")
+    old.add_argument("--old-key-env", metavar="NAME", help="an environment variable holding that key")
+    parser.add_argument(
+        "--decrypt", action="store_true", help="store the data unencrypted (when no key is configured)"
+    )
+    parser.set_defaults(func=_command("rekey", "rekey_store", check_key=False))
+
+
 def register(subparsers: Any) -> None:
     """Add the ``kv`` command group to ``workerhost``."""
     parser = subparsers.add_parser(
@@ -209,3 +233,4 @@ def register(subparsers: Any) -> None:
     _add_key(groups, targeted)
     _add_bulk(groups, targeted)
     _add_dump(groups, common)
+    _add_rekey(groups, common)

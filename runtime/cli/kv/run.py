@@ -15,8 +15,9 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 
-from bindings.errors import KVError, StorageError
+from bindings.errors import EncryptionError, KVError, StorageError
 
+from ...config.encryption import explain
 from ...errors import UsageError
 from .session import Session
 
@@ -30,16 +31,22 @@ def refused(exc: KVError, op: str, where: str = "") -> UsageError:
     return UsageError(f"{where}{exc.for_op(op)}")
 
 
-async def _run(command: Command, args: argparse.Namespace) -> int:
+async def _run(command: Command, args: argparse.Namespace, check_key: bool) -> int:
     session = Session.from_args(args)
     try:
+        if check_key:
+            await session.check_key()
         return await command(session, args)
     finally:
         await session.close()
 
 
-def run_command(module: str, name: str, args: argparse.Namespace) -> int:
-    """Run ``runtime.cli.kv.<module>.<name>(session, args)``; returns the exit status."""
+def run_command(module: str, name: str, args: argparse.Namespace, *, check_key: bool = True) -> int:
+    """Run ``runtime.cli.kv.<module>.<name>(session, args)``; returns the exit status.
+
+    The store is checked against the encryption key first (``Session.check_key``) unless ``check_key`` is
+    False: ``rekey`` works on stores every other command refuses.
+    """
     if getattr(args, "remote", False):
         raise UsageError(
             "--remote: workerhost kv works on local data only. For Cloudflare's KV, run wrangler itself "
@@ -48,9 +55,11 @@ def run_command(module: str, name: str, args: argparse.Namespace) -> int:
         )
     command: Command = getattr(importlib.import_module(f"{__package__}.{module}"), name)
     try:
-        return asyncio.run(_run(command, args))
+        return asyncio.run(_run(command, args, check_key))
     except KVError as exc:
         raise UsageError(str(exc)) from None
+    except EncryptionError as exc:
+        raise UsageError(explain(exc)) from None
     except StorageError as exc:
         raise UsageError(str(exc)) from None
     except KeyboardInterrupt:

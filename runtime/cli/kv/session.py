@@ -6,6 +6,8 @@ the persist directory: ``--persist-to``, then ``$WORKERHOST_PERSIST_TO``, then k
 ``$WORKERHOST_CONFIG``, then the first kv.yaml, wrangler.jsonc, wrangler.json or wrangler.toml here
 or in the nearest parent that has one. Without a config (and none asked for by name) the command
 still works on ``--storage`` or ``--persist-to`` (default ``./.workerhost``) with ``--namespace-id``.
+The encryption key is ``--kv-key-file``, then ``$WORKERHOST_KV_KEY_FILE``, then kv.yaml's ``encryption``
+(``runtime.config.encryption``); the store is checked against it before a command runs.
 
 A namespace is named by ``--binding`` (looked up in the config's workers, ``--env`` choosing a
 wrangler environment), ``--namespace-id``, or, for commands that take a NAMESPACE argument, a title
@@ -28,6 +30,7 @@ from bindings.changes import feed_for, observed
 from bindings.clock import Clock
 from bindings.service import KVService
 from bindings.storage import NamespaceInfo, open_store
+from bindings.storage.encryption import EncryptionKey, verify_store
 
 from ...config import (
     DEFAULT_PERSIST_TO,
@@ -38,6 +41,7 @@ from ...config import (
     setting_given,
 )
 from ...config.discovery import find_config
+from ...config.encryption import resolve_key
 from ...config.namespaces import ensure_namespace, find_declared
 from ...config.storage import StorageChoice, describe_storage, is_sqlite, resolve_storage, storage_location
 from ...errors import UsageError
@@ -65,8 +69,10 @@ class Target:
         return self.declared.title
 
 
-def _resolve_config(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[RuntimeConfig | None, Path, str]:
-    flags = {name: getattr(args, name, None) for name in ("config", "persist_to", "env", "storage")}
+def _resolve_config(
+    args: argparse.Namespace, environ: Mapping[str, str]
+) -> tuple[RuntimeConfig | None, Path, str, EncryptionKey | None]:
+    flags = {name: getattr(args, name, None) for name in ("config", "persist_to", "env", "storage", "kv_key_file")}
     # An empty flag or variable counts as not given, both when looking for the config and, without one, for the data.
     given = {name: value or None for name, value in flags.items()}
     path = setting_given("config", given, environ) or find_config(Path.cwd())
@@ -77,12 +83,18 @@ def _resolve_config(args: argparse.Namespace, environ: Mapping[str, str]) -> tup
         source = "--storage" if given["storage"] else "WORKERHOST_STORAGE"
         choice = None if storage is None else StorageChoice(storage, source, Path.cwd())
         location, persist_to = resolve_storage(choice, persist_to, environ, persist_to_given=chosen_dir is not None)
-        return None, persist_to, location
-    overrides = {"persist_to": flags["persist_to"], "env": given["env"], "storage": flags["storage"]}
+        key = resolve_key(None, given["kv_key_file"], environ, source="", base=Path.cwd())
+        return None, persist_to, location, key
+    overrides = {
+        "persist_to": flags["persist_to"],
+        "env": given["env"],
+        "storage": flags["storage"],
+        "kv_key_file": given["kv_key_file"],
+    }
     config = load_config(path, environ=environ, overrides=overrides)
     # --max-db-pages is workerhost dev's alone: the CLI opens a SQLite store without a page cap.
     location = storage_location(config.persist_to, environ) if is_sqlite(config.storage) else config.storage
-    return config, config.persist_to, location
+    return config, config.persist_to, location, config.encryption
 
 
 class Session:
@@ -92,17 +104,25 @@ class Session:
         config: kv.yaml, or None when there is none.
         persist_to: the persist directory.
         storage: where the store is (``open_store``): in ``persist_to``, or a server such as Redis.
+        key: the key its data is encrypted with at rest, or None.
         clock: the time expirations are judged by.
     """
 
     def __init__(
-        self, config: RuntimeConfig | None, persist_to: Path, storage: str, clock: Clock | None = None
+        self,
+        config: RuntimeConfig | None,
+        persist_to: Path,
+        storage: str,
+        key: EncryptionKey | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.config = config
         self.persist_to = persist_to
+        self.storage = storage
+        self.key = key
         self.where = describe_storage(storage, persist_to)  # for messages
         self.clock: Clock = clock or SystemClock()
-        self.store = open_store(storage)
+        self.store = open_store(storage, key=key)
         # A host watching the same store shows the command's writes in its live feed (README "Dashboard").
         self.changes = feed_for(storage, self.clock)
 
@@ -115,6 +135,10 @@ class Session:
         """
         environ = os.environ if environ is None else environ
         return cls(*_resolve_config(args, environ))
+
+    async def check_key(self) -> None:
+        """Check the key (or its absence) against the store; raises ``EncryptionError`` if it does not fit."""
+        await verify_store(self.store)
 
     async def close(self) -> None:
         await self.changes.close()

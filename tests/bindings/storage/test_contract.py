@@ -1,6 +1,6 @@
 """The storage contract: what every engine must do, tested through ``Store`` and ``NamespaceStorage`` only.
 
-Each test runs once per engine (the ``location`` fixture in ``tests/bindings/conftest.py``). Nothing
+Each test runs once per engine, and with encryption on (the ``reopen`` fixture in ``conftest.py``). Nothing
 here may name an engine: a test that needs to look inside one belongs beside it (``sqlite/``).
 Times are plain numbers passed as ``now``: an engine never reads a clock.
 """
@@ -11,10 +11,12 @@ import asyncio
 
 import pytest
 
-from bindings import NamespaceNotFoundError, StorageError, Store, open_store
+from bindings import NamespaceNotFoundError, StorageError, Store
 from bindings.catalog import MAX_NAMESPACES, is_namespace_id
 from bindings.errors import NamespaceLimitError, NamespaceTitleError
 from bindings.storage import Entry, EntryHead, EntryStream, NamespaceInfo, NamespaceStorage, Write
+
+from .conftest import Reopen
 
 pytestmark = pytest.mark.anyio
 
@@ -383,11 +385,46 @@ async def test_the_store_purges_every_namespace(store: Store) -> None:
     assert await store.purge_expired(NOW) == 0
 
 
+# --- settings -------------------------------------------------------------------------------------
+
+
+async def test_a_setting_is_written_only_over_the_value_the_caller_expects(store: Store) -> None:
+    assert await store.read_setting("s") is None
+    assert await store.write_setting("s", "one", expected=None)
+    assert not await store.write_setting("s", "two", expected=None)
+    assert not await store.write_setting("s", "two", expected="none of these")
+    assert await store.read_setting("s") == "one"
+    assert await store.write_setting("s", '{"ü": "\u263a"}', expected="one")
+    assert await store.write_setting("other", "", expected=None)  # an empty text is a value, not none
+    assert not await store.write_setting("other", "x", expected=None)
+    assert await store.write_setting("s", None, expected='{"ü": "\u263a"}')  # None deletes
+    assert (await store.read_setting("s"), await store.read_setting("other")) == (None, "")
+
+
 # --- several stores on one location ---------------------------------------------------------------
 
 
-async def test_a_second_store_on_the_same_location_sees_the_catalog(location: str) -> None:
-    first, second = open_store(location), open_store(location)
+async def test_of_stores_setting_the_same_setting_at_once_exactly_one_succeeds(reopen: Reopen) -> None:
+    stores = [reopen() for _ in range(4)]
+    try:
+        claims = (opened.write_setting("claim", f"store {i}", expected=None) for i, opened in enumerate(stores))
+        wins = await asyncio.gather(*claims)
+        assert sorted(wins) == [False, False, False, True]
+        winner = wins.index(True)
+        for other in stores:
+            assert await other.read_setting("claim") == f"store {winner}"
+    finally:
+        for opened in stores:
+            await opened.close()
+    reopened = reopen()
+    try:
+        assert await reopened.read_setting("claim") == f"store {winner}"
+    finally:
+        await reopened.close()
+
+
+async def test_a_second_store_on_the_same_location_sees_the_catalog(reopen: Reopen) -> None:
+    first, second = reopen(), reopen()
     try:
         info = await first.create_namespace("shared")
         assert await second.get_namespace(info.id) == info
@@ -399,8 +436,8 @@ async def test_a_second_store_on_the_same_location_sees_the_catalog(location: st
         await second.close()
 
 
-async def test_a_second_store_on_the_same_location_sees_every_write_at_once(location: str) -> None:
-    first, second = open_store(location), open_store(location)
+async def test_a_second_store_on_the_same_location_sees_every_write_at_once(reopen: Reopen) -> None:
+    first, second = reopen(), reopen()
     try:
         info = await first.create_namespace("shared")
         here, there = await first.namespace(info.id), await second.namespace(info.id)
@@ -417,10 +454,10 @@ async def test_a_second_store_on_the_same_location_sees_every_write_at_once(loca
         await second.close()
 
 
-async def test_a_namespace_deleted_by_another_store_takes_no_write(location: str) -> None:
+async def test_a_namespace_deleted_by_another_store_takes_no_write(reopen: Reopen) -> None:
     # The first store has the namespace open (read and written); the second deletes it. A write must
     # not be acknowledged into the deleted namespace: it is refused as not found.
-    first, second = open_store(location), open_store(location)
+    first, second = reopen(), reopen()
     try:
         info = await first.create_namespace("doomed")
         storage = await first.namespace(info.id)
@@ -447,9 +484,9 @@ async def test_a_namespace_deleted_by_another_store_takes_no_write(location: str
 
 @pytest.mark.parametrize("order", ["delete, then create again", "delete, write, create again"])
 async def test_writes_to_a_namespace_deleted_and_created_again_elsewhere_land_in_the_new_one(
-    location: str, order: str
+    reopen: Reopen, order: str
 ) -> None:
-    first, second = open_store(location), open_store(location)
+    first, second = reopen(), reopen()
     try:
         await first.create_namespace("shared", FIXED_ID)
         storage = await first.namespace(FIXED_ID)
@@ -470,15 +507,15 @@ async def test_writes_to_a_namespace_deleted_and_created_again_elsewhere_land_in
     finally:
         await first.close()
         await second.close()
-    reopened = open_store(location)
+    reopened = reopen()
     try:
         assert await _keys(await reopened.namespace(FIXED_ID)) == [BIG_KEY, b"new"]
     finally:
         await reopened.close()
 
 
-async def test_reads_follow_a_namespace_deleted_and_created_again_elsewhere(location: str) -> None:
-    first, second = open_store(location), open_store(location)
+async def test_reads_follow_a_namespace_deleted_and_created_again_elsewhere(reopen: Reopen) -> None:
+    first, second = reopen(), reopen()
     try:
         await first.create_namespace("shared", FIXED_ID)
         storage = await first.namespace(FIXED_ID)
@@ -501,12 +538,12 @@ async def test_reads_follow_a_namespace_deleted_and_created_again_elsewhere(loca
         await second.close()
 
 
-async def test_acknowledged_writes_are_there_after_close(location: str) -> None:
-    store = open_store(location)
+async def test_acknowledged_writes_are_there_after_close(reopen: Reopen) -> None:
+    store = reopen()
     storage = await _storage(store, "kept")
     await asyncio.gather(*(storage.put(f"k{i}".encode(), b"v", None, None) for i in range(50)))
     await store.close()
-    reopened = open_store(location)
+    reopened = reopen()
     try:
         info = await reopened.find_namespace("kept")
         assert info is not None

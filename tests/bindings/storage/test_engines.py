@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from bindings import SqliteStore, StorageError, open_store, sqlite_location
-from bindings.storage.engines import ENGINES, scheme_of
+from bindings.storage.encryption import KeyedStore
+from bindings.storage.engines import ENGINES, open_engine, scheme_of
 from bindings.storage.redis import RedisStore
 
 pytestmark = pytest.mark.anyio
@@ -32,7 +33,7 @@ def test_a_location_names_its_engine_by_its_scheme(location: str, scheme: str | 
 
 async def test_a_plain_path_is_a_sqlite_store_in_that_directory(tmp_path: Path) -> None:
     for location in (str(tmp_path / "data"), tmp_path / "data"):
-        store = open_store(location)
+        store = open_engine(location)
         assert isinstance(store, SqliteStore) and store.root == tmp_path / "data"
         assert store.read_cache
         await store.close()
@@ -40,7 +41,7 @@ async def test_a_plain_path_is_a_sqlite_store_in_that_directory(tmp_path: Path) 
 
 
 async def test_a_sqlite_url_is_a_sqlite_store_with_its_options(tmp_path: Path) -> None:
-    store = open_store(f"SQLITE://{tmp_path}/data?read_cache=off")
+    store = open_engine(f"SQLITE://{tmp_path}/data?read_cache=off")
     assert isinstance(store, SqliteStore)
     assert (store.root, store.read_cache) == (tmp_path / "data", False)
     await store.close()
@@ -72,8 +73,19 @@ def test_every_engine_is_built_from_its_location(tmp_path: Path) -> None:
 
 async def test_a_redis_location_is_a_redis_store_that_connects_on_first_use() -> None:
     # Port 1 has no server: building the store, and closing it unused, never connects.
-    store = open_store("REDIS://user:secret@127.0.0.1:1/3?prefix=team-a&timeout=0.5")
+    store = open_engine("REDIS://user:secret@127.0.0.1:1/3?prefix=team-a&timeout=0.5")
     assert isinstance(store, RedisStore)
     assert store.location == "redis://user:***@127.0.0.1:1/3?prefix=team-a"
     assert "secret" not in repr(store)
     await store.close()
+
+
+async def test_open_store_gives_the_engine_inside_a_key_check(tmp_path: Path) -> None:
+    from bindings.storage.encryption import EncryptionKey, new_key_text
+
+    key = EncryptionKey.from_text(new_key_text(), "test")
+    for given in (None, key):
+        store = open_store(sqlite_location(tmp_path), key=given)
+        assert isinstance(store, KeyedStore) and isinstance(store.inner, SqliteStore) and store.key is given
+        assert store.root == tmp_path  # the engine's own attributes, through it
+        await store.close()

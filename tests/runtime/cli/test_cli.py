@@ -53,7 +53,7 @@ def test_errors_become_one_message_and_exit_status_1(
     assert cli.main(["dev", "--config", str(tmp_path / "kv.yaml")]) == 1
     assert capsys.readouterr().err == (
         f"workerhost: error: {tmp_path / 'kv.yaml'}:1: workerz is not a known key; expected one of: account_id, "
-        'persist_to, storage, kv_namespaces, workers, api, fidelity (did you mean "workers"?)\n'
+        'persist_to, storage, encryption, kv_namespaces, workers, api, fidelity (did you mean "workers"?)\n'
     )
     assert served == []
 

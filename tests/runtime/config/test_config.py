@@ -220,8 +220,8 @@ ERRORS = [
     ),
     pytest.param(
         "acount_id: x\n",
-        "kv.yaml:1: acount_id is not a known key; expected one of: account_id, persist_to, storage, kv_namespaces, "
-        'workers, api, fidelity (did you mean "account_id"?)',
+        "kv.yaml:1: acount_id is not a known key; expected one of: account_id, persist_to, storage, encryption, "
+        'kv_namespaces, workers, api, fidelity (did you mean "account_id"?)',
         id="unknown-top-key",
     ),
     pytest.param(

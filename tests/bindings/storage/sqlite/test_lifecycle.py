@@ -175,7 +175,8 @@ async def test_a_store_made_before_generations_and_tombstones_is_brought_up_to_d
     store = SqliteStore(tmp_path)
     try:
         assert [info.title for info in await store.list_namespaces()] == ["old"]
-        assert _rows(kv / "catalog.sqlite3", "PRAGMA user_version") == [(2,)]
+        assert _rows(kv / "catalog.sqlite3", "PRAGMA user_version") == [(3,)]
+        assert await store.read_setting("any") is None and await store.write_setting("any", "set", expected=None)
         assert store.namespace_path(FIXED_ID) == kv / f"{FIXED_ID}.sqlite3"
         storage = await store.namespace(FIXED_ID)
         assert await storage.get(b"k") == Entry(b"old", 3, None, None)

@@ -10,6 +10,7 @@ import pytest
 from bindings import KVNamespace, ManualClock, SqliteStore, StorageError, open_store, sqlite_location
 from bindings.errors import StorageFullError, StorageLockedError
 from bindings.storage.durability import durability_of
+from bindings.storage.encryption import KeyedStore
 from bindings.storage.sqlite.location import SqliteSettings, parse_sqlite_location
 
 from .lock_holder import holding_write_lock
@@ -99,7 +100,7 @@ def test_a_bad_page_cap_is_refused_when_the_location_is_built(tmp_path: Path) ->
 
 async def test_a_store_opened_at_a_location_with_max_pages_refuses_writes_past_them(tmp_path: Path) -> None:
     store = open_store(sqlite_location(tmp_path, max_pages=64))  # 256 KiB per file
-    assert isinstance(store, SqliteStore)
+    assert isinstance(store, KeyedStore) and isinstance(store.inner, SqliteStore)
     try:
         info = await store.create_namespace("capped")
         kv = KVNamespace(await store.namespace(info.id), ManualClock(0))
@@ -113,11 +114,11 @@ async def test_a_store_opened_at_a_location_with_max_pages_refuses_writes_past_t
 
 async def test_a_store_opened_at_a_location_with_a_lock_timeout_waits_that_long(tmp_path: Path) -> None:
     store = open_store(sqlite_location(tmp_path, lock_timeout=0.25, stream_timeout=7))
-    assert isinstance(store, SqliteStore) and store.stream_timeout == 7
+    assert isinstance(store, KeyedStore) and isinstance(store.inner, SqliteStore) and store.inner.stream_timeout == 7
     try:
         info = await store.create_namespace("locked")
         storage = await store.namespace(info.id)
-        with holding_write_lock(store.namespace_path(info.id)):
+        with holding_write_lock(store.inner.namespace_path(info.id)):
             with pytest.raises(StorageLockedError, match="not free within 0.25 s; nothing was written$"):
                 await storage.put(b"k", b"v", None, None)
     finally:
@@ -129,13 +130,13 @@ async def test_a_store_with_sync_off_commits_without_syncing_and_says_it_is_not_
     tmp_path: Path, sync: bool
 ) -> None:
     store = open_store(sqlite_location(tmp_path, sync=sync, max_pages=1000))
-    assert isinstance(store, SqliteStore)
+    assert isinstance(store, KeyedStore) and isinstance(store.inner, SqliteStore)
     try:
         info = await store.create_namespace("throwaway")
         kv = KVNamespace(await store.namespace(info.id), ManualClock(0))
         await kv.put("k", "v")
         settings: list[tuple[int, int]] = []
-        file = store.pool.get(info.id)
+        file = store.inner.pool.get(info.id)
         assert file is not None
         seen = file.writer.configure(
             lambda c: settings.append(

@@ -13,6 +13,7 @@ import pytest
 
 from bindings import KVNamespace, ManualClock, SqliteStore
 from bindings.storage import KeyInfo, open_store, sqlite_location
+from bindings.storage.encryption import KeyedStore
 from bindings.storage.sqlite import cache as sqlite_cache, namespace as engine
 from bindings.storage.sqlite.readers import NamespaceReaders
 
@@ -203,8 +204,8 @@ async def test_the_cache_can_be_turned_off(tmp_path: Path, clock: ManualClock, h
         store = SqliteStore(tmp_path, read_cache=False)
     else:
         opened = open_store(sqlite_location(tmp_path, read_cache=False))
-        assert isinstance(opened, SqliteStore)
-        store = opened
+        assert isinstance(opened, KeyedStore) and isinstance(opened.inner, SqliteStore)
+        store = opened.inner
     try:
         kv, _ = await _namespace(store, clock)
         await kv.put("k", "v")

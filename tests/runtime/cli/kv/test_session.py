@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bindings import SqliteStore
+from bindings.storage.encryption import KeyedStore
 from runtime.cli.kv.session import Session
 from tests.redis_fixtures import where_data_is
 
@@ -143,5 +144,5 @@ def test_an_unknown_namespace_id_is_one_line(kv: Run, project: Path) -> None:
 def test_the_store_honours_workerhost_read_cache(project: Path, value: str | None, enabled: bool) -> None:
     environ = {} if value is None else {"WORKERHOST_READ_CACHE": value}
     session = Session.from_args(argparse.Namespace(config=None, persist_to=None), environ)
-    assert isinstance(session.store, SqliteStore)
-    assert (session.store.root, session.store.read_cache) == (project / ".workerhost", enabled)
+    assert isinstance(session.store, KeyedStore) and isinstance(session.store.inner, SqliteStore)
+    assert (session.store.inner.root, session.store.inner.read_cache) == (project / ".workerhost", enabled)

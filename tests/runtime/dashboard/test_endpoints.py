@@ -229,3 +229,34 @@ async def test_a_read_token_exports_but_cannot_import(tokened: httpx.AsyncClient
     assert (await tokened.get(f"/__workerhost/api/namespaces/{namespace}/export")).status_code == 401
     assert (await tokened.get(f"/__workerhost/api/namespaces/{namespace}/stats")).status_code == 401
     assert (await tokened.get("/__workerhost/api/changes")).status_code == 401
+
+
+async def test_an_encrypted_store_exports_plaintext_and_imports_sealed(tmp_path: Path, clock: ManualClock) -> None:
+    """The dashboard's own endpoints go through the keyed store like the REST API (README "Encryption at rest")."""
+    import sqlite3
+
+    from bindings.storage.encryption import new_key_text
+
+    files = dict(FILES, **{"kv.yaml": "\n        encryption: {key_env: DASH_KEY}" + FILES["kv.yaml"]})
+    project = write_files(tmp_path / "sealed", files)
+    async with await _client(project, clock, {"DASH_KEY": new_key_text()}) as client:
+        namespace = await _namespace(client)
+        secret = "PLAINTEXT-through-the-dashboard"
+        await client.put(f"{NAMESPACES}/{namespace}/values/note", content=secret.encode())
+        exported = await client.get(f"/__workerhost/api/namespaces/{namespace}/export")
+        assert json.loads(exported.text.splitlines()[1]) == {"key": "note", "value": secret}
+        copy = (await client.post(NAMESPACES, json={"title": "copy"})).json()["result"]["id"]
+        imported = await client.post(f"/__workerhost/api/namespaces/{copy}/import", content=exported.content)
+        assert imported.json()["imported"] == 1
+        assert (await client.get(f"{NAMESPACES}/{copy}/values/note")).text == secret
+        stats = await client.get(f"/__workerhost/api/namespaces/{copy}/stats")
+        assert stats.json()["keys"] == 1
+    stored = b""
+    for path in (project / ".workerhost" / "kv").glob("*.sqlite3"):
+        connection = sqlite3.connect(path)
+        try:
+            if path.name != "catalog.sqlite3":
+                stored += b"".join(bytes(row[0]) for row in connection.execute("SELECT value FROM entries"))
+        finally:
+            connection.close()
+    assert stored and secret.encode() not in stored

@@ -451,7 +451,21 @@ def verify(
 
     The acknowledged states are then brought up to date with the in-flight writes that landed.
     """
-    rows = read_store(persist, namespace_ids)
+    applied = check_rows(read_store(persist, namespace_ids), acked, in_flight, campaign)
+    problems = check_integrity(persist)
+    campaign.integrity += problems
+    campaign.integrity_checks += len(list((persist / "kv").glob("*.sqlite3"))) - len(problems)
+    return applied
+
+
+def check_rows(
+    rows: dict[Slot, tuple[Any, ...]], acked: dict[Slot, State], in_flight: list[Op], campaign: Campaign
+) -> int:
+    """The stored rows against the acknowledged states, for any engine; returns how many in-flight ops landed.
+
+    A slot holds its last acknowledged state or that of a write in flight at the kill (which then
+    becomes the acknowledged state); a bulk write in flight landed whole or not at all.
+    """
     pending: dict[Slot, State] = {slot: state for op in in_flight for slot, state in op.writes.items()}
     for slot in set(rows) | set(acked) | set(pending):
         row = rows.get(slot)
@@ -469,9 +483,6 @@ def verify(
             campaign.torn.append(f"{len(landed)} of {len(op.writes)} pairs landed: {sorted(op.writes)}")
         applied += bool(landed)
     campaign.keys_verified += len(set(rows) | set(acked))
-    problems = check_integrity(persist)
-    campaign.integrity += problems
-    campaign.integrity_checks += len(list((persist / "kv").glob("*.sqlite3"))) - len(problems)
     return applied
 
 

@@ -48,7 +48,7 @@ from bindings.storage.redis.keys import NamespaceKeys
 from runtime.config import DEFAULT_ACCOUNT_ID
 from tests.redis_support import RedisServer
 
-from .crash import ABSENT, PROJECT, Campaign, Op, Round, Slot, State, Writer
+from .crash import PROJECT, Campaign, Round, Slot, State, Writer, check_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 RECOVERY_TIMEOUT = 60.0
@@ -164,28 +164,6 @@ async def _consistency(store: RedisStore, binding: str, namespace_id: str, gener
     return problems
 
 
-def verify(rows: dict[Slot, tuple[Any, ...]], acked: dict[Slot, State], in_flight: list[Op], campaign: Campaign) -> int:
-    """The stored rows against the acknowledged states, as ``crash.verify`` checks them; returns ops applied."""
-    pending: dict[Slot, State] = {slot: state for op in in_flight for slot, state in op.writes.items()}
-    for slot in set(rows) | set(acked) | set(pending):
-        row = rows.get(slot)
-        known = acked.get(slot, ABSENT)
-        if known.matches(row):
-            continue
-        if slot in pending and pending[slot].matches(row):
-            acked[slot] = pending[slot]
-            continue
-        campaign.lost.append(f"{slot}: stored {row!r:.120}, expected {known!r:.120}")
-    applied = 0
-    for op in in_flight:
-        landed = [slot for slot, state in op.writes.items() if state.matches(rows.get(slot))]
-        if op.kind == "bulk" and 0 < len(landed) < len(op.writes):
-            campaign.torn.append(f"{len(landed)} of {len(op.writes)} pairs landed: {sorted(op.writes)}")
-        applied += bool(landed)
-    campaign.keys_verified += len(set(rows) | set(acked))
-    return applied
-
-
 # --- one campaign -------------------------------------------------------------------------------------
 
 
@@ -241,7 +219,7 @@ def run_campaign(
             rows, problems = asyncio.run(_read(location, namespace_ids))
             campaign.integrity += problems
             campaign.integrity_checks += len(namespace_ids) - len({problem.split(":")[0] for problem in problems})
-            applied = verify(rows, acked, in_flight, campaign)
+            applied = check_rows(rows, acked, in_flight, campaign)
             campaign.in_flight_at_kills += len(in_flight)
             campaign.in_flight_applied += applied
             if not host.alive() or (host.process is not None and host.process.pid != pid):

@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from types import MappingProxyType
+from urllib.parse import parse_qsl
 
 from ..errors import StorageError
 from .base import Store
 from .encryption.keys import EncryptionKey
 
-__all__ = ["ENGINES", "EngineFactory", "open_engine", "open_store", "scheme_of"]
+__all__ = ["ENGINES", "EngineFactory", "location_options", "open_engine", "open_store", "scheme_of"]
 
 EngineFactory = Callable[[str], Store]
 
@@ -112,3 +113,23 @@ def open_engine(location: str | os.PathLike[str]) -> Store:
 
 def _supported() -> str:
     return "a directory path, or a URL starting " + ", ".join(f"{scheme}:" for scheme in sorted(ENGINES))
+
+
+def location_options(location: str, query: str, known: Collection[str]) -> dict[str, str]:
+    """A location's ``?name=value&...`` options by name; each engine checks the values itself.
+
+    Raises:
+        StorageError: the query is not name=value pairs, names an option not in ``known``, or one twice.
+    """
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
+    except ValueError:
+        raise StorageError(f"{location!r}: options must be name=value pairs joined by &, got {query!r}") from None
+    options: dict[str, str] = {}
+    for name, value in pairs:
+        if name not in known:
+            raise StorageError(f"{location!r}: unknown option {name!r}; expected one of {', '.join(known)}")
+        if name in options:
+            raise StorageError(f"{location!r}: option {name!r} is given twice")
+        options[name] = value
+    return options

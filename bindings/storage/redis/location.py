@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from ...errors import StorageError
-from ..engines import scheme_of
+from ..engines import location_options, scheme_of
 
 __all__ = ["DEFAULT_PREFIX", "SCHEMES", "RedisSettings", "parse_redis_location", "with_prefix"]
 
@@ -99,7 +99,7 @@ def parse_redis_location(location: str) -> RedisSettings:
     shown = _hide(location)
     if parts.fragment:
         raise StorageError(f"{shown!r}: a Redis location has no #fragment")
-    options = _options(shown, parts.query)
+    options = location_options(shown, parts.query, _OPTIONS)
     if scheme != "rediss" and any(name in options for name in _TLS_OPTIONS):
         raise StorageError(f"{shown!r}: TLS options need a rediss:// location")
     settings = RedisSettings(
@@ -140,21 +140,6 @@ def with_prefix(location: str, prefix: str) -> str:
 def _hide(location: str) -> str:
     # A location may carry a password; no message repeats it.
     return re.sub(r"(://[^/@:]*:)[^/@]*@", r"\1***@", location)
-
-
-def _options(location: str, query: str) -> dict[str, str]:
-    try:
-        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
-    except ValueError:
-        raise StorageError(f"{location!r}: options must be name=value pairs joined by &, got {query!r}") from None
-    options: dict[str, str] = {}
-    for name, value in pairs:
-        if name not in _OPTIONS:
-            raise StorageError(f"{location!r}: unknown option {name!r}; expected one of {', '.join(_OPTIONS)}")
-        if name in options:
-            raise StorageError(f"{location!r}: option {name!r} is given twice")
-        options[name] = value
-    return options
 
 
 def _prefix(location: str, value: str) -> str:

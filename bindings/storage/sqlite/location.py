@@ -27,11 +27,11 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from ...digits import whole_number
 from ...errors import StorageError
-from ..engines import scheme_of
+from ..engines import location_options, scheme_of
 from .files import LOCK_TIMEOUT_SECONDS
 from .streams import DEFAULT_STREAM_TIMEOUT
 
@@ -104,7 +104,7 @@ def parse_sqlite_location(location: str) -> SqliteSettings:
     directory = unquote(parts.path, errors="surrogateescape")
     if not directory:
         raise StorageError(f"{location!r}: names no directory; expected sqlite:///abs/dir")
-    options = _options(location, parts.query)
+    options = location_options(location, parts.query, _OPTIONS)
     max_pages = options.get("max_pages")
     read_cache = options.get("read_cache")
     lock_timeout = options.get("lock_timeout")
@@ -120,21 +120,6 @@ def parse_sqlite_location(location: str) -> SqliteSettings:
         ),
         sync=True if sync is None else _switch("sync", sync, location),
     )
-
-
-def _options(location: str, query: str) -> dict[str, str]:
-    try:
-        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query))
-    except ValueError:
-        raise StorageError(f"{location!r}: options must be name=value pairs joined by &, got {query!r}") from None
-    options: dict[str, str] = {}
-    for name, value in pairs:
-        if name not in _OPTIONS:
-            raise StorageError(f"{location!r}: unknown option {name!r}; expected one of {', '.join(_OPTIONS)}")
-        if name in options:
-            raise StorageError(f"{location!r}: option {name!r} is given twice")
-        options[name] = value
-    return options
 
 
 def _pages(value: str, location: str | None = None) -> int:

@@ -47,6 +47,7 @@ __all__ = [
     "export_pages",
     "header_line",
     "import_writes",
+    "numbered_lines",
     "read_entries",
 ]
 
@@ -193,6 +194,22 @@ def entry_write(number: int, item: Any) -> Write:
     except KVError as exc:
         raise ExportFormatError(f"{where}{exc.for_op('PUT')}", number, exc) from None
     return Write(key, wire.value, expiration, metadata)
+
+
+async def numbered_lines(chunks: AsyncIterable[bytes]) -> AsyncGenerator[tuple[int, bytes], None]:
+    """A file's lines from its ``chunks``, without their newlines, numbered from 1 (for ``read_entries``)."""
+    number = 0
+    pending: list[bytes] = []  # the pieces of a line longer than a chunk (a large base64 value)
+    async for chunk in chunks:
+        start = 0
+        while (end := chunk.find(b"\n", start)) != -1:
+            pending.append(chunk[start:end])
+            number += 1
+            yield number, b"".join(pending)
+            pending, start = [], end + 1
+        pending.append(chunk[start:])
+    if any(pending):
+        yield number + 1, b"".join(pending)
 
 
 async def read_entries(lines: AsyncIterable[tuple[int, bytes]]) -> AsyncGenerator[tuple[int, Any], None]:

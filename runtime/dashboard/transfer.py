@@ -36,6 +36,7 @@ from bindings.export_format import (
     export_pages,
     header_line,
     import_writes,
+    numbered_lines,
     read_entries,
 )
 from bindings.service import KVService
@@ -113,25 +114,16 @@ async def _spool(request: Request) -> IO[bytes]:
     return spool
 
 
-async def _lines(spool: IO[bytes]) -> AsyncGenerator[tuple[int, bytes], None]:
-    """The spooled file's lines (without the newline), numbered from 1."""
+async def _chunks(spool: IO[bytes]) -> AsyncGenerator[bytes, None]:
+    """The spooled file from its start, in large chunks."""
     await asyncio.to_thread(spool.seek, 0)
-    number = 0
-    pending: list[bytes] = []
     while chunk := await asyncio.to_thread(spool.read, _READ_CHUNK):
-        start = 0
-        while (end := chunk.find(b"\n", start)) != -1:
-            pending.append(chunk[start:end])
-            number += 1
-            yield number, b"".join(pending)
-            pending, start = [], end + 1
-        pending.append(chunk[start:])
-    if any(pending):
-        yield number + 1, b"".join(pending)
+        yield chunk
 
 
 async def _writes(spool: IO[bytes]) -> AsyncGenerator[Write, None]:
-    async with contextlib.aclosing(_lines(spool)) as lines, contextlib.aclosing(read_entries(lines)) as entries:
+    lines = numbered_lines(_chunks(spool))
+    async with contextlib.aclosing(lines), contextlib.aclosing(read_entries(lines)) as entries:
         async for number, item in entries:
             yield entry_write(number, item)
 

@@ -34,6 +34,7 @@ from bindings.export_format import (
     export_pages,
     header_line,
     import_writes,
+    numbered_lines,
     read_entries,
 )
 from bindings.service import KVService
@@ -120,22 +121,18 @@ async def export(session: Session, args: argparse.Namespace) -> int:
 
 async def _lines(path: str) -> AsyncGenerator[tuple[int, bytes], None]:
     """The file's lines (without the newline), numbered from 1, read in large chunks."""
-    number = 0
-    pending: list[bytes] = []  # the pieces of a line longer than a chunk (a large base64 value)
     try:
         async with aiofiles.open(path, "rb") as source:
-            while chunk := await source.read(_READ_CHUNK):
-                start = 0
-                while (end := chunk.find(b"\n", start)) != -1:
-                    pending.append(chunk[start:end])
-                    number += 1
-                    yield number, b"".join(pending)
-                    pending, start = [], end + 1
-                pending.append(chunk[start:])
+
+            async def chunks() -> AsyncGenerator[bytes, None]:
+                while chunk := await source.read(_READ_CHUNK):
+                    yield chunk
+
+            async with contextlib.aclosing(numbered_lines(chunks())) as lines:
+                async for line in lines:
+                    yield line
     except OSError as exc:
         raise UsageError(f"{path}: cannot be read: {exc.strerror or exc}") from None
-    if any(pending):
-        yield number + 1, b"".join(pending)
 
 
 def _refused(path: str, exc: ExportFormatError) -> UsageError:

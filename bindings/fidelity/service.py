@@ -15,7 +15,7 @@ out. Both roles share the namespace's rate limits and list lag.
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncGenerator, AsyncIterable, Sequence
+from collections.abc import AsyncIterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..clock import Clock
@@ -30,13 +30,6 @@ if TYPE_CHECKING:
     from .state import NamespaceFidelity
 
 __all__ = ["FidelityService"]
-
-_STREAM_CHUNK = 256 * 1024
-
-
-async def _chunks(value: bytes) -> AsyncGenerator[bytes, None]:
-    for start in range(0, len(value), _STREAM_CHUNK):
-        yield value[start : start + _STREAM_CHUNK]
 
 
 def _prior(before: Entry | EntryHead | None) -> Prior:
@@ -96,7 +89,7 @@ class FidelityService(KVService):
         entry = await self._edge_get(key, cache_ttl)
         if entry is None:
             return None
-        return EntryStream(entry.size, entry.expiration, entry.metadata, _chunks(entry.value))
+        return EntryStream.of(entry)
 
     async def get_bulk(
         self,

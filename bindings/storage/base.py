@@ -67,6 +67,11 @@ class EntryStream:
     metadata: str | None
     chunks: AsyncGenerator[bytes, None]
 
+    @classmethod
+    def of(cls, entry: Entry) -> EntryStream:
+        """A stream of an entry already read whole (engines that hold no snapshot for a stream)."""
+        return cls(entry.size, entry.expiration, entry.metadata, _slices(entry.value))
+
     async def aclose(self) -> None:
         """Release the snapshot; ``chunks`` yields nothing more."""
         await self.chunks.aclose()
@@ -78,6 +83,18 @@ class EntryStream:
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
     ) -> None:
         await self.aclose()
+
+
+# Chunks no larger than a read of a SQLite stream, so every engine's stream is consumed alike.
+_STREAM_CHUNK = 256 * 1024
+
+
+async def _slices(value: bytes) -> AsyncGenerator[bytes, None]:
+    view = memoryview(value)
+    for start in range(0, len(view), _STREAM_CHUNK):
+        yield bytes(view[start : start + _STREAM_CHUNK])
+    if not view:
+        yield b""
 
 
 class KeyInfo(NamedTuple):

@@ -20,7 +20,7 @@ memory holds plaintext of recently read entries, as it holds any value a handler
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import Sequence
 
 from ...errors import StorageError
 from ..base import Buffer, Entry, EntryHead, EntryStream, KeyRow, NamespaceStorage, Write
@@ -30,7 +30,6 @@ from .keys import EncryptionKey
 __all__ = ["OFF_LOOP", "EncryptedNamespace"]
 
 OFF_LOOP = 64 * 1024  # values sealed or opened on a worker thread from this size
-_CHUNK = 256 * 1024
 MAX_CACHED_VALUE = 4096
 MAX_CACHED_VALUES = 4096
 MAX_CACHED_BYTES = 2 * 1024 * 1024
@@ -113,7 +112,7 @@ class EncryptedNamespace:
         entry = await self.get(key)
         if entry is None:
             return None
-        return EntryStream(entry.size, entry.expiration, entry.metadata, _chunks(entry.value))
+        return EntryStream.of(entry)
 
     async def heads(self, keys: Sequence[bytes]) -> list[EntryHead | None]:
         heads = await self.inner.heads(keys)
@@ -199,11 +198,3 @@ def _seal_all(sealer: Sealer, writes: Sequence[Write]) -> list[Write]:
         blob, field = sealer.seal(write.key, write.value, write.metadata)
         sealed.append(Write(write.key, blob, write.expiration, field))
     return sealed
-
-
-async def _chunks(value: bytes) -> AsyncGenerator[bytes, None]:
-    view = memoryview(value)
-    for start in range(0, len(view), _CHUNK):
-        yield bytes(view[start : start + _CHUNK])
-    if not view:
-        yield b""

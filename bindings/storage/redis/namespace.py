@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
@@ -29,7 +29,6 @@ __all__ = ["LIST_BUDGET", "RedisNamespace"]
 logger = logging.getLogger("workerhost.kv")
 
 LIST_BUDGET = 10_000  # keys one list script looks at before it hands back, so no script runs long
-_CHUNK = 256 * 1024
 _ATTEMPTS = 5  # a namespace deleted and created again this many times during one call is left to fail
 _FAR = 1e300  # Lua's tonumber reads no "inf"
 
@@ -123,7 +122,7 @@ class RedisNamespace:
         entry = await self.get(key)
         if entry is None:
             return None
-        return EntryStream(entry.size, entry.expiration, entry.metadata, _chunks(entry.value))
+        return EntryStream.of(entry)
 
     async def _many(self, keys: Sequence[bytes], field: bytes) -> list[tuple[Any, int | None, str | None] | None]:
         if not keys:
@@ -238,11 +237,3 @@ def _page(args: list[Any], own: GenerationKeys) -> tuple[list[bytes], list[Any]]
 
 def _entries(keys: Sequence[bytes], args: list[Any], own: GenerationKeys) -> tuple[list[bytes], list[Any]]:
     return [own.index, own.expiry, *map(own.entry, keys)], args
-
-
-async def _chunks(value: bytes) -> AsyncGenerator[bytes, None]:
-    view = memoryview(value)
-    for start in range(0, len(view), _CHUNK):
-        yield bytes(view[start : start + _CHUNK])
-    if not view:
-        yield b""

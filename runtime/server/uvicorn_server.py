@@ -31,6 +31,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from .accept import Acceptor
+from .coalesce import HeadHoldingWriter
 from .limits import ConnectionLimits, Refusal, refusal_response
 from .signals import handle_signals
 
@@ -140,11 +141,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._body_clock_stopped = False  # at the last check the host was not reading the body
         self._refused = False
         self._guard: asyncio.TimerHandle | None = None
+        self._writer: HeadHoldingWriter | None = None  # what each request's cycle writes through
 
     # --- the connection ----------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._writer = HeadHoldingWriter(transport, self.loop)
         now = self._last_read = self.loop.time()
         self._head_deadline = now + self._limits.header_timeout
         self._guard = self.loop.call_at(self._head_deadline, self._check)
@@ -193,7 +196,21 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             return False
         return True
 
+    def _flush(self) -> None:
+        # Before the protocol writes to or closes the connection itself: a held head goes first.
+        if self._writer is not None:
+            self._writer.flush()
+
+    def shutdown(self) -> None:
+        self._flush()
+        super().shutdown()
+
+    def handle_websocket_upgrade(self) -> None:
+        self._flush()
+        super().handle_websocket_upgrade()
+
     def _invalid(self) -> None:
+        self._flush()
         message = "Invalid HTTP request received."
         self.logger.warning(message)
         self.send_400_response(message)
@@ -223,10 +240,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._head_deadline = None
         super().on_headers_complete()
+        if self._writer is not None and self.cycle is not None:
+            self.cycle.transport = self._writer  # type: ignore[assignment]  # its write, close, is_closing
 
     # --- refusing and timing out ---------------------------------------------------------------------
 
     def _refuse(self, refusal: Refusal) -> None:
+        self._flush()
         self._refused = True
         self._head_deadline = None
         cycle = self.cycle

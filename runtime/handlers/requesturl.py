@@ -1,4 +1,4 @@
-"""``request.url`` for handler requests: Starlette's URL, built from the scope without re-parsing it.
+"""``request.url`` and ``request.query_params`` for handler requests, built from the scope without re-parsing.
 
 Nearly every handler reads ``request.url`` (``request.url.path``, ``urlparse(request.url)``), and
 Starlette builds it by formatting the scope into a string and parsing that string back, which costs
@@ -7,10 +7,16 @@ change, a plain ``Host`` header) the parts are known already, so ``request_url``
 ``URL`` its string and its parsed parts together. Anything unusual goes the way Starlette goes, so
 the result is always the URL Starlette would give.
 
+``request.query_params`` is Starlette's ``QueryParams``, which runs ``urllib.parse.parse_qsl`` over
+the query string and copies the result three times. A query string without ``%`` and ``+`` needs no
+unquoting, so ``request_query_params`` splits it as ``parse_qsl`` does (on ``&``, blank values kept,
+empty fields skipped) and fills the ``QueryParams`` once; any other goes through Starlette.
+
 This is the one module that touches Starlette's internals: ``URL._url`` and ``URL._components``,
-the two attributes every ``URL`` method reads. pyproject.toml bounds Starlette to the versions this
-was checked against, and tests/runtime/handlers/test_requesturl.py compares the result with
-Starlette's own ``URL`` for every kind of request, so a change there fails the suite.
+the two attributes every ``URL`` method reads, and ``_list`` and ``_dict`` of ``QueryParams``, the two
+every ``ImmutableMultiDict`` method reads. pyproject.toml bounds Starlette to the versions this was
+checked against, and tests/runtime/handlers/test_requesturl.py compares the results with Starlette's
+own ``URL`` and ``QueryParams`` for every kind of request, so a change there fails the suite.
 """
 
 from __future__ import annotations
@@ -19,10 +25,10 @@ import re
 from typing import Any
 from urllib.parse import SplitResult
 
-from starlette.datastructures import URL
+from starlette.datastructures import URL, QueryParams
 from starlette.types import Scope
 
-__all__ = ["FastURL", "request_url"]
+__all__ = ["FastURL", "request_query_params", "request_url"]
 
 # A Host header Starlette takes as it is: a name or IPv4 address, and a port of at most five digits.
 _PLAIN_HOST = re.compile(rb"[A-Za-z0-9\-.]+(?::([0-9]{1,5}))?")
@@ -60,8 +66,24 @@ def request_url(scope: Scope) -> URL:
     return url
 
 
+def request_query_params(query_string: bytes) -> QueryParams:
+    """The query's parameters, equal to ``starlette.datastructures.QueryParams(query_string)``."""
+    if b"%" in query_string or b"+" in query_string:
+        return QueryParams(query_string)
+    items: list[tuple[str, str]] = []
+    if query_string:
+        for field in query_string.decode("latin-1").split("&"):
+            if field:
+                name, _, value = field.partition("=")
+                items.append((name, value))
+    params = QueryParams.__new__(QueryParams)
+    params._list = items
+    params._dict = dict(items)  # the last value of a repeated name, as Starlette's
+    return params
+
+
 class FastURL:
-    """Gives a Starlette ``Request`` subclass a ``url`` built by ``request_url``."""
+    """Gives a Starlette ``Request`` subclass a ``url`` built by ``request_url``, and ``query_params``."""
 
     scope: Scope
 
@@ -73,3 +95,12 @@ class FastURL:
             found: Any = request_url(self.scope)
             self._url = found
             return found  # type: ignore[no-any-return]
+
+    @property
+    def query_params(self) -> QueryParams:
+        try:
+            return self._query_params  # type: ignore[no-any-return,has-type]
+        except AttributeError:
+            found = request_query_params(self.scope["query_string"])
+            self._query_params = found
+            return found

@@ -39,30 +39,51 @@ _UNUSUAL_QUERY = re.compile(rb"[#\t\r\n\x80-\xff]")
 _SCHEMES = frozenset({"http", "https"})
 
 
+def _plain_netloc(host: bytes) -> str | None:
+    """``host`` as the URL's netloc, if Starlette takes it as it is; None if not."""
+    match = _PLAIN_HOST.fullmatch(host)
+    if match is None or (match.group(1) is not None and int(match.group(1)) > 65535):
+        return None
+    return host.decode("latin-1")
+
+
+# Host header -> netloc (or None): a server sees a handful of Host values, so each is checked once.
+_NETLOCS: dict[bytes, str | None] = {}
+_NETLOCS_KEPT = 64
+_new_split = tuple.__new__  # SplitResult's own constructor, minus its argument handling
+
+
 def request_url(scope: Scope) -> URL:
     """The URL of an HTTP request, equal to ``starlette.datastructures.URL(scope=scope)``."""
     path = scope["path"]
     query_string = scope.get("query_string", b"")
     scheme = scope.get("scheme", "http")
-    host = None
+    netloc = None
     for name, value in scope["headers"]:
         if name == b"host":
-            host = value
+            try:
+                netloc = _NETLOCS[value]
+            except KeyError:
+                netloc = _plain_netloc(value)
+                if len(_NETLOCS) >= _NETLOCS_KEPT:
+                    _NETLOCS.clear()
+                _NETLOCS[value] = netloc
             break
-    match = None if host is None else _PLAIN_HOST.fullmatch(host)
     if (
-        match is None
+        netloc is None
         or _UNUSUAL_PATH.search(path)
         or (query_string and _UNUSUAL_QUERY.search(query_string))
         or scheme not in _SCHEMES
-        or (match.group(1) is not None and int(match.group(1)) > 65535)
     ):
         return URL(scope=scope)
-    netloc = host.decode("latin-1")  # type: ignore[union-attr]
-    query = query_string.decode()
     url = URL.__new__(URL)
-    url._url = f"{scheme}://{netloc}{path}?{query}" if query else f"{scheme}://{netloc}{path}"
-    url._components = SplitResult(scheme, netloc, path, query, "")
+    if query_string:
+        query = query_string.decode()
+        url._url = f"{scheme}://{netloc}{path}?{query}"
+    else:
+        query = ""
+        url._url = f"{scheme}://{netloc}{path}"
+    url._components = _new_split(SplitResult, (scheme, netloc, path, query, ""))
     return url
 
 

@@ -110,18 +110,14 @@ class FastURL:
 
     @property
     def url(self) -> URL:
-        try:
-            return self._url  # type: ignore[no-any-return,has-type]
-        except AttributeError:
-            found: Any = request_url(self.scope)
-            self._url = found
-            return found  # type: ignore[no-any-return]
+        found: URL | None = self.__dict__.get("_url")  # not getattr: a miss raising costs more than the build
+        if found is None:
+            found = self._url = request_url(self.scope)
+        return found
 
     @property
     def query_params(self) -> QueryParams:
-        try:
-            return self._query_params  # type: ignore[no-any-return,has-type]
-        except AttributeError:
-            found = request_query_params(self.scope["query_string"])
-            self._query_params = found
-            return found
+        found: QueryParams | None = self.__dict__.get("_query_params")
+        if found is None:
+            found = self._query_params = request_query_params(self.scope["query_string"])
+        return found

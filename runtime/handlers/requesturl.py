@@ -22,13 +22,12 @@ own ``URL`` and ``QueryParams`` for every kind of request, so a change there fai
 from __future__ import annotations
 
 import re
-from typing import Any
 from urllib.parse import SplitResult
 
 from starlette.datastructures import URL, QueryParams
 from starlette.types import Scope
 
-__all__ = ["FastURL", "request_query_params", "request_url"]
+__all__ = ["FastURL", "request_query_params", "request_url", "request_url_text"]
 
 # A Host header Starlette takes as it is: a name or IPv4 address, and a port of at most five digits.
 _PLAIN_HOST = re.compile(rb"[A-Za-z0-9\-.]+(?::([0-9]{1,5}))?")
@@ -53,8 +52,8 @@ _NETLOCS_KEPT = 64
 _new_split = tuple.__new__  # SplitResult's own constructor, minus its argument handling
 
 
-def request_url(scope: Scope) -> URL:
-    """The URL of an HTTP request, equal to ``starlette.datastructures.URL(scope=scope)``."""
+def _plain_parts(scope: Scope) -> tuple[str, str, str, str] | None:
+    """(scheme, netloc, path, query) of an ordinary request, which Starlette's round trip keeps as they are."""
     path = scope["path"]
     query_string = scope.get("query_string", b"")
     scheme = scope.get("scheme", "http")
@@ -75,16 +74,29 @@ def request_url(scope: Scope) -> URL:
         or (query_string and _UNUSUAL_QUERY.search(query_string))
         or scheme not in _SCHEMES
     ):
+        return None
+    return scheme, netloc, path, query_string.decode() if query_string else ""
+
+
+def request_url(scope: Scope) -> URL:
+    """The URL of an HTTP request, equal to ``starlette.datastructures.URL(scope=scope)``."""
+    parts = _plain_parts(scope)
+    if parts is None:
         return URL(scope=scope)
+    scheme, netloc, path, query = parts
     url = URL.__new__(URL)
-    if query_string:
-        query = query_string.decode()
-        url._url = f"{scheme}://{netloc}{path}?{query}"
-    else:
-        query = ""
-        url._url = f"{scheme}://{netloc}{path}"
+    url._url = f"{scheme}://{netloc}{path}?{query}" if query else f"{scheme}://{netloc}{path}"
     url._components = _new_split(SplitResult, (scheme, netloc, path, query, ""))
     return url
+
+
+def request_url_text(scope: Scope) -> str:
+    """``str(request_url(scope))``, without building the ``URL`` (what a ``WorkerEntrypoint``'s ``request.url`` is)."""
+    parts = _plain_parts(scope)
+    if parts is None:
+        return str(URL(scope=scope))
+    scheme, netloc, path, query = parts
+    return f"{scheme}://{netloc}{path}?{query}" if query else f"{scheme}://{netloc}{path}"
 
 
 def request_query_params(query_string: bytes) -> QueryParams:
@@ -105,6 +117,11 @@ def request_query_params(query_string: bytes) -> QueryParams:
 
 class FastURL:
     """Gives a Starlette ``Request`` subclass a ``url`` built by ``request_url``, and ``query_params``."""
+
+    def url_text(self) -> str:
+        """``str(self.url)``, built without the ``URL`` unless it was built already."""
+        found: URL | None = self.__dict__.get("_url")
+        return request_url_text(self.scope) if found is None else str(found)
 
     scope: Scope
 

@@ -7,8 +7,8 @@ from typing import Any
 from hypothesis import given, settings, strategies as st
 from starlette.datastructures import URL, QueryParams
 
-from runtime.handlers.requesturl import request_query_params, request_url
-from runtime.handlers.workers import HandlerRequest
+from runtime.handlers.requesturl import request_query_params, request_url, request_url_text
+from runtime.handlers.workers import HandlerRequest, Request
 
 paths = st.one_of(
     st.sampled_from(["/", "/read", "/a/b/", "//double", "", "no-slash", "/é/ü", "/a b", "/%3F", "/q?x", "/h#f"]),
@@ -85,6 +85,8 @@ def test_request_url_equals_starlettes(path: str, host: str | None, query: bytes
             return
         raise AssertionError(f"Starlette raised {exc!r}, ours did not") from None
     _same(request_url(scope), theirs)
+    assert request_url_text(scope) == str(theirs)
+    assert Request(HandlerRequest(scope)).url == str(theirs)  # what a WorkerEntrypoint's request.url is
 
 
 def test_an_ordinary_request_url_is_built_without_parsing() -> None:

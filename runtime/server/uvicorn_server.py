@@ -116,9 +116,10 @@ class _Refused(Exception):
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, holding each connection to ``limits`` (README "Reliability").
 
-    One timer per connection (``_check``), armed when it opens and re-armed only when it fires, watches
-    the head being read and a body that stops arriving: nothing is scheduled per request, and a request
-    costs a few attribute updates in the callbacks plus one ``loop.time()`` per read. A head may take
+    One timer per connection (``_check``), armed when it opens and re-armed only when it fires (or when
+    an idle wait must end sooner), watches the head being read, a body that stops arriving and the wait
+    for the next request: nothing is scheduled per request, and a request costs a few attribute updates
+    in the callbacks plus one ``loop.time()`` per read. A head may take
     only ``limits.head_bytes`` from the reads after the one it began in, so httptools never holds more
     than that (and one read) of an unfinished header. Refusals (414, 431, 408) are answered at once.
     """
@@ -142,6 +143,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._refused = False
         self._guard: asyncio.TimerHandle | None = None
         self._writer: HeadHoldingWriter | None = None  # what each request's cycle writes through
+        self._idle_since: float | None = None  # when the last response completed, while no new data came
 
     # --- the connection ----------------------------------------------------------------------------
 
@@ -195,6 +197,34 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                 self._unsupported_upgrade_warning()
             return False
         return True
+
+    def _unset_keepalive_if_required(self) -> None:
+        self._idle_since = None  # data came (or the connection ends): it is not idle
+        super()._unset_keepalive_if_required()
+
+    def on_response_complete(self) -> None:
+        # uvicorn's, except that the wait for the next request is timed by the connection's own timer
+        # (``_check``) instead of a timer made and cancelled for every response, which cost about as
+        # much as the rest of this method. The connection closes at the same moment either way.
+        if self._refused:  # the timer is the refusal's linger now
+            super().on_response_complete()
+            return
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self._unset_keepalive_if_required()
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+            return
+        now = self._idle_since = self.loop.time()
+        deadline = now + self.timeout_keep_alive
+        guard = self._guard
+        if guard is None or guard.when() > deadline:  # usually it is due sooner, and is left alone
+            if guard is not None:
+                guard.cancel()
+            self._guard = self.loop.call_at(deadline, self._check)
 
     def _flush(self) -> None:
         # Before the protocol writes to or closes the connection itself: a held head goes first.
@@ -288,6 +318,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             deadline = self._last_read + timeout
         else:
             deadline = now + timeout
+        idle = self._idle_since
+        if idle is not None:  # between requests: closed once idle for the idle timeout, as uvicorn does
+            if now >= idle + self.timeout_keep_alive:
+                self.timeout_keep_alive_handler()
+                return
+            deadline = min(deadline, idle + self.timeout_keep_alive)
         self._guard = self.loop.call_at(deadline, self._check)
 
     def _body_clock_runs(self, now: float) -> bool:

@@ -22,11 +22,12 @@ import re
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from .load import start_wrk, stop_wrk
-from .procs import merged_environment
+from .procs import group_pids, merged_environment, tree_cpu_seconds
 from .settings import Settings
 
 __all__ = ["main"]
@@ -59,7 +60,10 @@ def _try_get(url: str, timeout: float = 1.0) -> tuple[int, bytes] | None:
 def _spawn(spec: dict[str, Any], logs: Path, name: str) -> subprocess.Popen[bytes]:
     env = merged_environment(spec.get("env"))
     with open(logs / f"{name}.out", "ab") as out, open(logs / f"{name}.err", "ab") as err:
-        return subprocess.Popen(spec["command"], cwd=spec.get("cwd"), env=env, stdout=out, stderr=err)
+        # A process group of its own, for its CPU time under load (as ``procs.Server``).
+        return subprocess.Popen(
+            spec["command"], cwd=spec.get("cwd"), env=env, stdout=out, stderr=err, start_new_session=True
+        )
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -140,16 +144,20 @@ def _reloads(reload: dict[str, Any], tag: str) -> list[float]:
     return times
 
 
-def _under_load(reload: dict[str, Any]) -> dict[str, Any]:
+def _under_load(reload: dict[str, Any], server: subprocess.Popen[bytes]) -> dict[str, Any]:
     load = reload["load"]
     settings = Settings(smoke=load["smoke"], threads=load["threads"], connections=load["connections"])
     wrk = start_wrk(load["url"], settings)
+    cpu = tree_cpu_seconds(group_pids(server.pid))
     try:
         time.sleep(load.get("settle", 1.0))
         times = _reloads(reload, "load")
         time.sleep(load.get("settle", 1.0))
     finally:
+        after = tree_cpu_seconds(group_pids(server.pid))
         result = stop_wrk(wrk, settings)
+    if cpu is not None and after is not None:
+        result = replace(result, cpu_seconds=after - cpu)
     return {"reload_ms": times, "load": result.to_json()}
 
 
@@ -170,7 +178,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         if reload:
             result["reload_ms"] = _reloads(reload, "v")
             if reload.get("load"):
-                result["under_load"] = _under_load(reload)
+                result["under_load"] = _under_load(reload, process)
     finally:
         _stop(process)
     return result

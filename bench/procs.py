@@ -1,7 +1,8 @@
 """Server processes under test: start one, wait until it answers, read its CPU time and memory, stop it.
 
-CPU time and memory are read from ``/proc`` for the whole process tree (Miniflare serves from a
-``workerd`` child process), so CPU microseconds per request compare fairly across peers.
+Each server leads a process group of its own, and its CPU time is read from ``/proc`` for every
+process in that group and below it (Miniflare serves from a ``workerd`` child process, ``--workers``
+forks), so CPU microseconds per request compare fairly across peers.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-__all__ = ["Server", "free_port", "get", "merged_environment", "tree_cpu_seconds", "tree_pids"]
+__all__ = ["Server", "free_port", "get", "group_pids", "merged_environment", "tree_cpu_seconds", "tree_pids"]
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -51,8 +52,9 @@ def get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
         connection.close()
 
 
-def _children() -> dict[int, list[int]]:
-    children: dict[int, list[int]] = {}
+def _processes() -> list[tuple[int, int, int]]:
+    """(pid, parent pid, process group) of every process."""
+    found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -60,21 +62,38 @@ def _children() -> dict[int, list[int]]:
             fields = (entry / "stat").read_text().rpartition(")")[2].split()
         except OSError:
             continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-    return children
+        found.append((int(entry.name), int(fields[1]), int(fields[2])))
+    return found
 
 
 def tree_pids(pid: int) -> list[int]:
     """``pid`` and all its descendants (Linux; just ``pid`` elsewhere)."""
     if not Path("/proc").is_dir():
         return [pid]
-    children = _children()
+    return _tree(pid, _processes())
+
+
+def _tree(pid: int, processes: list[tuple[int, int, int]]) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for child, parent, _ in processes:
+        children.setdefault(parent, []).append(child)
     found, queue = [], [pid]
     while queue:
         current = queue.pop()
         found.append(current)
         queue.extend(children.get(current, ()))
     return found
+
+
+def group_pids(pgid: int) -> list[int]:
+    """The processes of group ``pgid`` and their descendants (one that left the group still counts)."""
+    if not Path("/proc").is_dir():
+        return [pgid]
+    processes = _processes()
+    found = {pid for pid, _, group in processes if group == pgid}
+    for leader in list(found):
+        found.update(_tree(leader, processes))
+    return sorted(found | {pgid})
 
 
 def tree_cpu_seconds(pids: Sequence[int]) -> float | None:
@@ -133,7 +152,10 @@ class Server:
 
     def start(self, timeout: float = 60.0) -> Server:
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
-            self.process = subprocess.Popen(self.command, stdout=out, stderr=err, cwd=self.cwd, env=self.env)
+            # A process group of its own, so its CPU time is that of the group (``cpu_seconds``).
+            self.process = subprocess.Popen(
+                self.command, stdout=out, stderr=err, cwd=self.cwd, env=self.env, start_new_session=True
+            )
         deadline = time.monotonic() + timeout
         while True:
             if self.process.poll() is not None:
@@ -152,7 +174,8 @@ class Server:
         return self.process.pid
 
     def cpu_seconds(self) -> float | None:
-        return tree_cpu_seconds(tree_pids(self.pid))
+        """User plus system CPU seconds used so far by the server's process group."""
+        return tree_cpu_seconds(group_pids(self.pid))
 
     def rss_kib(self) -> int | None:
         """Resident memory of the server process itself, now."""
@@ -174,14 +197,14 @@ class Server:
         if self.process is None:
             return None
         if self.process.poll() is None:
-            pids = tree_pids(self.pid)
+            pids = [pid for pid in group_pids(self.pid) if pid != self.pid]
             self.process.send_signal(sig)
             try:
                 self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-            for pid in pids[1:]:  # orphans (workerd under Miniflare) go too
+            for pid in pids:  # orphans (workerd under Miniflare) go too
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
         return self.process.returncode

@@ -1,6 +1,12 @@
-"""The ceiling: a bare Starlette hello-world served exactly as workerhost serves (``runtime.server.serve_asgi_app``).
+"""The ceiling: a bare Starlette hello-world, served two ways.
 
-python -m bench.peers.bare PORT
+* ``server``: exactly as workerhost serves (``runtime.server.serve_asgi_app``: the same uvicorn
+  settings, uvloop, httptools, the host's own accepting and protocol), the ceiling of this stack;
+* ``plain_server``: as a user's own uvicorn app is served, ``uvicorn.run(app, host=, port=)`` with
+  uvicorn's defaults (uvloop and httptools where installed, as here) and its access log off, since
+  workerhost's request log is buffered and a per-request log line would only slow the peer down.
+
+python -m bench.peers.bare PORT [--plain-uvicorn]
 """
 
 from __future__ import annotations
@@ -13,15 +19,14 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from runtime.server.serve import serve_asgi_app
-
 from ..procs import Server
 from ..settings import REPO
 
-__all__ = ["ENVIRONMENT", "app", "server"]
+__all__ = ["ENVIRONMENT", "PLAIN", "app", "plain_server", "server"]
 
 # As for workerhost's peer: this checkout on the path, and Python's bytecode caches on.
 ENVIRONMENT: dict[str, str | None] = {"PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": None}
+PLAIN = "--plain-uvicorn"
 
 
 async def hello(request: Request) -> PlainTextResponse:
@@ -32,14 +37,27 @@ app = Starlette(routes=[Route("/", hello)])
 
 
 def server(port: int, logs: Path) -> Server:
-    """The bare app on ``port``, not yet started."""
+    """The bare app on ``port`` through workerhost's own serving code, not yet started."""
     command = [sys.executable, "-m", "bench.peers.bare", str(port)]
     return Server("bare", command, f"http://127.0.0.1:{port}/", logs, cwd=REPO, env=ENVIRONMENT)
 
 
-def main(port: int) -> None:
+def plain_server(port: int, logs: Path) -> Server:
+    """The bare app on ``port`` under ``uvicorn.run``, as a user's own app runs, not yet started."""
+    command = [sys.executable, "-m", "bench.peers.bare", str(port), PLAIN]
+    return Server("bare-uvicorn", command, f"http://127.0.0.1:{port}/", logs, cwd=REPO, env=ENVIRONMENT)
+
+
+def main(port: int, plain: bool) -> None:
+    if plain:
+        import uvicorn
+
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        return
+    from runtime.server.serve import serve_asgi_app
+
     serve_asgi_app(app, "127.0.0.1", port)
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    main(int(sys.argv[1]), PLAIN in sys.argv[2:])

@@ -9,11 +9,14 @@ a sealed value is never the same twice.
 
 The scale routes (``/scale/{big,small}/{get,put,list}``) exist only here: they compare a namespace of
 1,000,000 keys with one of 1,000, both served by workerhost. Keys there are ``key:0000000`` upwards.
+So do the style routes (``/style/...``): the read route's one get, with the request read and the
+response built in each of the other ways the README documents (``entry.py`` is the ``WorkerEntrypoint``).
 """
 
 import asyncio
 import random
 
+from starlette.responses import JSONResponse, PlainTextResponse
 from workers import Response
 
 VERSION = "0"
@@ -40,7 +43,23 @@ async def fetch(request, env, ctx):
         return Response("seeded")
     if path.startswith("/scale/"):
         return await scale(path, env)
+    if path.startswith("/style/"):
+        return await style(path, request, env)
     return Response("hello")
+
+
+async def style(path, request, env):
+    if path == "/style/json":
+        return Response.json({"value": await env.KV.get("hot")})
+    if path == "/style/starlette-text":
+        return PlainTextResponse(await env.KV.get("hot"))
+    if path == "/style/starlette-json":
+        return JSONResponse({"value": await env.KV.get("hot")})
+    if path == "/style/query":  # ?key=hot
+        return Response(await env.KV.get(request.query_params.get("key")))
+    if path == "/style/headers":  # the header is absent: the lookup is made all the same
+        return Response(await env.KV.get(request.headers.get("x-key", "hot")))
+    return Response("no such style", status=404)
 
 
 async def seed(kv):

@@ -1,4 +1,8 @@
-"""workerhost as a peer: a project folder (kv.yaml plus a copy of ``worker.py``) served by ``python -m runtime dev``."""
+"""workerhost as a peer: a project folder (kv.yaml plus a copy of ``worker.py``) served by ``python -m runtime dev``.
+
+With ``entrypoint=True`` the project also has ``entry.py``, a ``WorkerEntrypoint`` on ``/entry/*`` bound
+to the first namespace as ``KV``.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from pathlib import Path
 
 from ..procs import Server, merged_environment
 from ..settings import REPO
-from . import WORKER_PY
+from . import ENTRY_PY, WORKER_PY
 
 __all__ = ["Binding", "cli_command", "dev_command", "environment", "full_environment", "server", "write_project"]
 
@@ -21,10 +25,13 @@ def write_project(
     bindings: Sequence[Binding] = (("KV", "bench", ""),),
     vars: Mapping[str, object] | None = None,
     persist_to: Path | None = None,
+    entrypoint: bool = False,
 ) -> Path:
     """Write kv.yaml and the handler into ``root``; returns the kv.yaml path."""
     root.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(WORKER_PY, root / "worker.py")
+    if entrypoint:
+        shutil.copyfile(ENTRY_PY, root / "entry.py")
     lines = []
     if persist_to is not None:
         lines.append(f"persist_to: {persist_to}")
@@ -36,6 +43,9 @@ def write_project(
     if vars:
         lines.append("    vars:")
         lines += [f"      {name}: {value}" for name, value in vars.items()]
+    if entrypoint:
+        lines += ["  - name: entry", "    script: entry.py", '    routes: ["/entry/*"]', "    kv_namespaces:"]
+        lines.append(f"      - {{binding: KV, namespace: {bindings[0][1]}}}")
     config = root / "kv.yaml"
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return config

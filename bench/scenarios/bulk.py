@@ -24,6 +24,7 @@ from runtime.config import DEFAULT_ACCOUNT_ID
 
 from ..dataset import value_for
 from ..peers import workerhost, wrangler
+from ..procs import Server
 from ..report import Check, Row, Series, ratio
 from ..settings import REPO
 from ..tools import ToolMissingError
@@ -59,23 +60,42 @@ def _rest_row(ctx: Context, pairs: list[dict[str, str]]) -> Row:
         namespace = next(item["id"] for item in namespaces if item["title"] == "bench")
         bulk_path = f"/accounts/{DEFAULT_ACCOUNT_ID}/storage/kv/namespaces/{namespace}/bulk"
         body = json.dumps(pairs).encode()
-        bulk, single = [], []
+        bulk, single, bulk_cpu, single_cpu = [], [], [], []
         for _ in range(ctx.settings.rounds):
+            cpu = host.cpu_seconds()
             started = time.perf_counter()
             answer = client.put(bulk_path, content=body, headers={"content-type": "application/json"})
             elapsed = time.perf_counter() - started
+            bulk_cpu.append(_per_key(host, cpu, count))
             if answer.status_code != 200 or not answer.json()["success"]:
                 raise RuntimeError(f"bulk write failed: {answer.status_code} {answer.text[:300]}")
             bulk.append(count / elapsed)
+            cpu = host.cpu_seconds()
             single.append(_single_puts(f"{base}/write", count, ctx.settings.connections))
+            single_cpu.append(_per_key(host, cpu, count))
     bulk_series, single_series = Series(bulk), Series(single)
-    row.lines.append(f"REST bulk (one request of {count:,}): {bulk_series.show('keys/s')}")
+    row.lines.append(f"REST bulk (one request of {count:,}): {bulk_series.show('keys/s')}{_cpu(bulk_cpu)}")
     row.lines.append(
         f"{count:,} single handler puts ({ctx.settings.connections} connections): {single_series.show('keys/s')}"
+        + _cpu(single_cpu)
     )
     row.data = {"bulk_keys_per_s": bulk_series, "single_keys_per_s": single_series}
+    if None not in bulk_cpu + single_cpu:
+        row.data["bulk_cpu_us_per_key"] = Series([value for value in bulk_cpu if value is not None])
+        row.data["single_cpu_us_per_key"] = Series([value for value in single_cpu if value is not None])
     row.notes.append(f"bulk is {ratio(bulk_series, single_series):.1f}× the single puts' rate")
     return row
+
+
+def _per_key(host: Server, before: float | None, count: int) -> float | None:
+    """The host's CPU microseconds per key since ``before`` (its CPU seconds then)."""
+    after = host.cpu_seconds()
+    return None if before is None or after is None else (after - before) / count * 1e6
+
+
+def _cpu(values: list[float | None]) -> str:
+    known = [value for value in values if value is not None]
+    return f"; CPU {Series(known).show('µs/key')}" if known and len(known) == len(values) else ""
 
 
 def _single_puts(url: str, count: int, connections: int) -> float:

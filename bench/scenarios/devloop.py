@@ -201,10 +201,12 @@ def _reload_load_row(ctx: Context, ours: dict[str, Any], theirs: dict[str, Any] 
             row.lines.append(f"{name}: not measured in smoke runs")
             continue
         load = under["load"]
+        cpu = load.get("cpu_us_per_request")
         row.lines.append(
             f"{name}: {load['failed']} failed of {load['requests']:,} requests "
-            f"({load['requests'] / load['seconds']:,.0f} req/s); reload p50 under load "
-            f"{statistics.median(under['reload_ms']):.1f} ms"
+            f"({load['requests'] / load['seconds']:,.0f} req/s"
+            + ("" if cpu is None else f", CPU {cpu:,.0f} µs/request with the reloads")
+            + f"); reload p50 under load {statistics.median(under['reload_ms']):.1f} ms"
         )
         row.data[name] = under
     row.checks.append(Check("workerhost failed requests", float(ours["under_load"]["load"]["failed"]), 0, False, ""))

@@ -1,4 +1,4 @@
-"""``request.url`` for handler requests: Starlette's URL, built from the scope without re-parsing it.
+"""``request.url`` and ``request.query_params`` for handler requests, built from the scope without re-parsing.
 
 Nearly every handler reads ``request.url`` (``request.url.path``, ``urlparse(request.url)``), and
 Starlette builds it by formatting the scope into a string and parsing that string back, which costs
@@ -7,22 +7,27 @@ change, a plain ``Host`` header) the parts are known already, so ``request_url``
 ``URL`` its string and its parsed parts together. Anything unusual goes the way Starlette goes, so
 the result is always the URL Starlette would give.
 
+``request.query_params`` is Starlette's ``QueryParams``, which runs ``urllib.parse.parse_qsl`` over
+the query string and copies the result three times. A query string without ``%`` and ``+`` needs no
+unquoting, so ``request_query_params`` splits it as ``parse_qsl`` does (on ``&``, blank values kept,
+empty fields skipped) and fills the ``QueryParams`` once; any other goes through Starlette.
+
 This is the one module that touches Starlette's internals: ``URL._url`` and ``URL._components``,
-the two attributes every ``URL`` method reads. pyproject.toml bounds Starlette to the versions this
-was checked against, and tests/runtime/handlers/test_requesturl.py compares the result with
-Starlette's own ``URL`` for every kind of request, so a change there fails the suite.
+the two attributes every ``URL`` method reads, and ``_list`` and ``_dict`` of ``QueryParams``, the two
+every ``ImmutableMultiDict`` method reads. pyproject.toml bounds Starlette to the versions this was
+checked against, and tests/runtime/handlers/test_requesturl.py compares the results with Starlette's
+own ``URL`` and ``QueryParams`` for every kind of request, so a change there fails the suite.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
 from urllib.parse import SplitResult
 
-from starlette.datastructures import URL
+from starlette.datastructures import URL, QueryParams
 from starlette.types import Scope
 
-__all__ = ["FastURL", "request_url"]
+__all__ = ["FastURL", "request_query_params", "request_url", "request_url_text"]
 
 # A Host header Starlette takes as it is: a name or IPv4 address, and a port of at most five digits.
 _PLAIN_HOST = re.compile(rb"[A-Za-z0-9\-.]+(?::([0-9]{1,5}))?")
@@ -33,43 +38,103 @@ _UNUSUAL_QUERY = re.compile(rb"[#\t\r\n\x80-\xff]")
 _SCHEMES = frozenset({"http", "https"})
 
 
-def request_url(scope: Scope) -> URL:
-    """The URL of an HTTP request, equal to ``starlette.datastructures.URL(scope=scope)``."""
+def _plain_netloc(host: bytes) -> str | None:
+    """``host`` as the URL's netloc, if Starlette takes it as it is; None if not."""
+    match = _PLAIN_HOST.fullmatch(host)
+    if match is None or (match.group(1) is not None and int(match.group(1)) > 65535):
+        return None
+    return host.decode("latin-1")
+
+
+# Host header -> netloc (or None): a server sees a handful of Host values, so each is checked once.
+_NETLOCS: dict[bytes, str | None] = {}
+_NETLOCS_KEPT = 64
+_new_split = tuple.__new__  # SplitResult's own constructor, minus its argument handling
+
+
+def _plain_parts(scope: Scope) -> tuple[str, str, str, str] | None:
+    """(scheme, netloc, path, query) of an ordinary request, which Starlette's round trip keeps as they are."""
     path = scope["path"]
     query_string = scope.get("query_string", b"")
     scheme = scope.get("scheme", "http")
-    host = None
+    netloc = None
     for name, value in scope["headers"]:
         if name == b"host":
-            host = value
+            try:
+                netloc = _NETLOCS[value]
+            except KeyError:
+                netloc = _plain_netloc(value)
+                if len(_NETLOCS) >= _NETLOCS_KEPT:
+                    _NETLOCS.clear()
+                _NETLOCS[value] = netloc
             break
-    match = None if host is None else _PLAIN_HOST.fullmatch(host)
     if (
-        match is None
+        netloc is None
         or _UNUSUAL_PATH.search(path)
         or (query_string and _UNUSUAL_QUERY.search(query_string))
         or scheme not in _SCHEMES
-        or (match.group(1) is not None and int(match.group(1)) > 65535)
     ):
+        return None
+    return scheme, netloc, path, query_string.decode() if query_string else ""
+
+
+def request_url(scope: Scope) -> URL:
+    """The URL of an HTTP request, equal to ``starlette.datastructures.URL(scope=scope)``."""
+    parts = _plain_parts(scope)
+    if parts is None:
         return URL(scope=scope)
-    netloc = host.decode("latin-1")  # type: ignore[union-attr]
-    query = query_string.decode()
+    scheme, netloc, path, query = parts
     url = URL.__new__(URL)
     url._url = f"{scheme}://{netloc}{path}?{query}" if query else f"{scheme}://{netloc}{path}"
-    url._components = SplitResult(scheme, netloc, path, query, "")
+    url._components = _new_split(SplitResult, (scheme, netloc, path, query, ""))
     return url
 
 
+def request_url_text(scope: Scope) -> str:
+    """``str(request_url(scope))``, without building the ``URL`` (what a ``WorkerEntrypoint``'s ``request.url`` is)."""
+    parts = _plain_parts(scope)
+    if parts is None:
+        return str(URL(scope=scope))
+    scheme, netloc, path, query = parts
+    return f"{scheme}://{netloc}{path}?{query}" if query else f"{scheme}://{netloc}{path}"
+
+
+def request_query_params(query_string: bytes) -> QueryParams:
+    """The query's parameters, equal to ``starlette.datastructures.QueryParams(query_string)``."""
+    if b"%" in query_string or b"+" in query_string:
+        return QueryParams(query_string)
+    items: list[tuple[str, str]] = []
+    if query_string:
+        for field in query_string.decode("latin-1").split("&"):
+            if field:
+                name, _, value = field.partition("=")
+                items.append((name, value))
+    params = QueryParams.__new__(QueryParams)
+    params._list = items
+    params._dict = dict(items)  # the last value of a repeated name, as Starlette's
+    return params
+
+
 class FastURL:
-    """Gives a Starlette ``Request`` subclass a ``url`` built by ``request_url``."""
+    """Gives a Starlette ``Request`` subclass a ``url`` built by ``request_url``, and ``query_params``."""
+
+    def url_text(self) -> str:
+        """``str(self.url)``, built without the ``URL`` unless it was built already."""
+        found: URL | None = self.__dict__.get("_url")
+        return request_url_text(self.scope) if found is None else str(found)
 
     scope: Scope
 
     @property
     def url(self) -> URL:
-        try:
-            return self._url  # type: ignore[no-any-return,has-type]
-        except AttributeError:
-            found: Any = request_url(self.scope)
-            self._url = found
-            return found  # type: ignore[no-any-return]
+        found: URL | None = self.__dict__.get("_url")  # not getattr: a miss raising costs more than the build
+        if found is None:
+            found = self._url = request_url(self.scope)
+        return found
+
+    @property
+    def query_params(self) -> QueryParams:
+        found: QueryParams | None = self.__dict__.get("_query_params")
+        if found is None:
+            found = self._query_params = request_query_params(self.scope["query_string"])
+        return found

@@ -22,7 +22,7 @@ from bindings.fidelity.operations import OperationBudget, end_invocation, start_
 from ..errors import HANDLER_FAILURES
 from ..handlers.ctx import ExecutionContext, ScheduledController
 from ..handlers.tracebacks import format_user_traceback
-from ..handlers.workers import HandlerRequest, RequestBodyTooLargeError
+from ..handlers.workers import HandlerRequest, RequestBodyTooLargeError, Response as WorkersResponse
 from ..handlers.workers.context import current
 from ..loglines import one_line
 from .accesslog import RequestLog
@@ -34,6 +34,8 @@ __all__ = ["dispatch", "run_scheduled"]
 
 logger = logging.getLogger("workerhost")
 _CURRENT = current()  # which worker and request: what `from workers import env, wait_until` reads
+_STARLETTE_CALL = Response.__call__
+_WORKERS_CALL = WorkersResponse.__call__
 
 
 async def dispatch(
@@ -57,7 +59,16 @@ async def dispatch(
             response = _failed(worker, exc, scope, debug)
         status = response.status_code
         try:
-            await response(scope, receive, send)
+            sends = type(response).__call__
+            if response.background is None and (
+                sends is _STARLETTE_CALL or (sends is _WORKERS_CALL and response._stream is None)  # type: ignore[attr-defined]
+            ):
+                # A whole body (Response, PlainTextResponse, JSONResponse...): the two messages its
+                # __call__ would send, sent here (README "Benchmarks").
+                await send({"type": "http.response.start", "status": status, "headers": response.raw_headers})
+                await send({"type": "http.response.body", "body": response.body})
+            else:
+                await response(scope, receive, send)
         except ClientDisconnect:
             pass  # the client went away mid-response: nobody is left to tell
         except Exception as exc:

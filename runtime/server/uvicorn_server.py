@@ -12,7 +12,10 @@ And uvicorn bounds neither a request's head nor how long it waits for one: a sil
 connection for good, and httptools buffers a 64 MiB header value, re-copying it on every read. Its
 protocol has no hook for either, so ``GuardedHttpToolsProtocol`` subclasses it, extending the parser
 callbacks it defines (``on_message_begin``, ``on_url``, ``on_header``, ``on_headers_complete``) and
-reading the request state it keeps (``cycle``, ``flow``). pyproject.toml bounds uvicorn to the versions
+reading the request state it keeps (``cycle``, ``flow``). For speed it also gives each request's cycle
+a writer that sends a response's head with its body (``coalesce``, through ``cycle.transport``), and
+times the keep-alive wait with its own timer (``on_response_complete``, ``_unset_keepalive_if_required``,
+``timeout_keep_alive``). pyproject.toml bounds uvicorn to the versions
 this was checked against; the end-to-end tests fail if that contract moves.
 """
 
@@ -32,6 +35,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from .accept import Acceptor
+from .coalesce import HeadHoldingWriter
 from .limits import ConnectionLimits, Refusal, refusal_response
 from .signals import handle_signals
 
@@ -128,9 +132,10 @@ class _Refused(Exception):
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, holding each connection to ``limits`` (README "Reliability").
 
-    One timer per connection (``_check``), armed when it opens and re-armed only when it fires, watches
-    the head being read and a body that stops arriving: nothing is scheduled per request, and a request
-    costs a few attribute updates in the callbacks plus one ``loop.time()`` per read. A head may take
+    One timer per connection (``_check``), armed when it opens and re-armed only when it fires (or when
+    an idle wait must end sooner), watches the head being read, a body that stops arriving and the wait
+    for the next request: nothing is scheduled per request, and a request costs a few attribute updates
+    in the callbacks plus one ``loop.time()`` per read. A head may take
     only ``limits.head_bytes`` from the reads after the one it began in, so httptools never holds more
     than that (and one read) of an unfinished header. Refusals (414, 431, 408) are answered at once.
     """
@@ -153,11 +158,14 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._body_clock_stopped = False  # at the last check the host was not reading the body
         self._refused = False
         self._guard: asyncio.TimerHandle | None = None
+        self._writer: HeadHoldingWriter | None = None  # what each request's cycle writes through
+        self._idle_since: float | None = None  # when the last response completed, while no new data came
 
     # --- the connection ----------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._writer = HeadHoldingWriter(transport, self.loop)
         now = self._last_read = self.loop.time()
         self._head_deadline = now + self._limits.header_timeout
         self._guard = self.loop.call_at(self._head_deadline, self._check)
@@ -206,7 +214,49 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             return False
         return True
 
+    def _unset_keepalive_if_required(self) -> None:
+        self._idle_since = None  # data came (or the connection ends): it is not idle
+        super()._unset_keepalive_if_required()
+
+    def on_response_complete(self) -> None:
+        # uvicorn's, except that the wait for the next request is timed by the connection's own timer
+        # (``_check``) instead of a timer made and cancelled for every response, which cost about as
+        # much as the rest of this method. The connection closes at the same moment either way.
+        if self._refused:  # the timer is the refusal's linger now
+            super().on_response_complete()
+            return
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self._unset_keepalive_if_required()
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+            return
+        now = self._idle_since = self.loop.time()
+        deadline = now + self.timeout_keep_alive
+        guard = self._guard
+        if guard is None or guard.when() > deadline:  # usually it is due sooner, and is left alone
+            if guard is not None:
+                guard.cancel()
+            self._guard = self.loop.call_at(deadline, self._check)
+
+    def _flush(self) -> None:
+        # Before the protocol writes to or closes the connection itself: a held head goes first.
+        if self._writer is not None:
+            self._writer.flush()
+
+    def shutdown(self) -> None:
+        self._flush()
+        super().shutdown()
+
+    def handle_websocket_upgrade(self) -> None:
+        self._flush()
+        super().handle_websocket_upgrade()
+
     def _invalid(self) -> None:
+        self._flush()
         message = "Invalid HTTP request received."
         self.logger.warning(message)
         self.send_400_response(message)
@@ -236,10 +286,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._head_deadline = None
         super().on_headers_complete()
+        if self._writer is not None and self.cycle is not None:
+            self.cycle.transport = self._writer  # type: ignore[assignment]  # its write, close, is_closing
 
     # --- refusing and timing out ---------------------------------------------------------------------
 
     def _refuse(self, refusal: Refusal) -> None:
+        self._flush()
         self._refused = True
         self._head_deadline = None
         cycle = self.cycle
@@ -281,6 +334,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             deadline = self._last_read + timeout
         else:
             deadline = now + timeout
+        idle = self._idle_since
+        if idle is not None:  # between requests: closed once idle for the idle timeout, as uvicorn does
+            if now >= idle + self.timeout_keep_alive:
+                self.timeout_keep_alive_handler()
+                return
+            deadline = min(deadline, idle + self.timeout_keep_alive)
         self._guard = self.loop.call_at(deadline, self._check)
 
     def _body_clock_runs(self, now: float) -> bool:

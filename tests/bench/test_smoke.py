@@ -15,6 +15,7 @@ import pytest
 
 from bench.__main__ import ALL_KEYS
 from bench.load import parse_wrk
+from bench.scenarios.throughput import STYLES
 from tests.support import ROOT
 
 pytestmark = pytest.mark.sqlite_only  # the bench sets its own stores, SQLite and Redis side by side
@@ -71,6 +72,12 @@ def test_smoke_run_measures_every_row(tmp_path: Path) -> None:
     assert "| what | measured (median, min–max) | ratio | target | |" in done.stdout
     read = rows["read"]["data"]
     assert read["workerhost"][0]["requests"] > 0 and read["bare Starlette"][0]["requests"] > 0
+    for key in STYLES:  # each handler style against both bare peers, with CPU per request for each
+        for peer in ("workerhost", "bare Starlette", "bare Starlette, workerhost's serving"):
+            rounds = rows[key]["data"][peer]
+            assert rounds[0]["requests"] > 0 and not rounds[0]["failed"], (key, peer)
+            assert rounds[0]["cpu_us_per_request"] > 0, (key, peer)
+        assert [check["label"] for check in rows[key]["checks"]][:2] == ["CPU vs bare", "p99 vs bare"]
     assert rows["workers"]["data"]["2 processes"][0]["failed"] == 0
     assert rows["reload-load"]["data"]["workerhost dev"]["load"]["failed"] == 0
     assert len(rows["reload"]["data"]["workerhost"]) == 3

@@ -203,8 +203,9 @@ class Request:
     @property
     def url(self) -> str:
         if self._url is None:
-            assert self.starlette is not None
-            self._url = str(self.starlette.url)
+            request = self.starlette
+            assert request is not None
+            self._url = request.url_text() if isinstance(request, FastURL) else str(request.url)
         return self._url
 
     @property

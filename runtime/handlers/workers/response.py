@@ -33,6 +33,7 @@ __all__ = ["FetchResponse", "Response"]
 
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _JSON = "application/json"
+_JSON_HEADER = (b"content-type", b"application/json")
 R = TypeVar("R", bound="Response")
 
 
@@ -46,6 +47,20 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, set | frozenset | tuple):
         return list(value)
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# Built once: json.dumps would build an encoder for every call that passes options. The second escapes
+# non-ASCII, as JSON.stringify's output reads once encoded, for text UTF-8 cannot hold (a lone surrogate).
+_JSON_TEXT = jsonlib.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default, allow_nan=False)
+_JSON_ASCII = jsonlib.JSONEncoder(separators=(",", ":"), default=_json_default, allow_nan=False)
+
+
+def _json_body(data: Any) -> bytes:
+    """``data`` as Workers' ``Response.json`` sends it: compact JSON in UTF-8."""
+    try:
+        return _JSON_TEXT.encode(data).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (KV metadata may hold one): escape as JSON.stringify does
+        return _JSON_ASCII.encode(data).encode("utf-8")
 
 
 def header_pairs(headers: Any) -> list[tuple[str, str]]:
@@ -163,16 +178,24 @@ class Response(StarletteResponse):
         """A JSON response, as ``Response.json(data)`` in Workers; KV results serialise via ``to_dict()``."""
         if not isinstance(status_text, str):  # Response.json(data, 200, {"x": "y"}): headers third, as before
             headers, status_text = status_text, ""
-        text = jsonlib.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_json_default, allow_nan=False)
-        if not text.isascii():
-            try:
-                text.encode("utf-8")
-            except UnicodeEncodeError:  # a lone surrogate (KV metadata may hold one): escape as JSON.stringify does
-                text = jsonlib.dumps(data, separators=(",", ":"), default=_json_default, allow_nan=False)
+        body = _json_body(data)
+        code = status_code or status
+        if headers is None and cls is Response and 200 <= code <= 599 and code not in (204, 304):
+            # The usual call, Response.json(data): the headers are known, so they are set directly,
+            # exactly as the constructor below would set them (tests compare the two).
+            response = cls.__new__(cls)
+            response.url = ""
+            response._stream = None
+            response.status_text = status_text
+            response.status_code = code
+            response.background = None
+            response.body = body
+            response.raw_headers = [(b"content-length", str(len(body)).encode("latin-1")), _JSON_HEADER]
+            return response
         pairs = header_pairs(headers)
         if not any(name.lower() == "content-type" for name, _ in pairs):
             pairs.append(("content-type", _JSON))
-        return cls(text, status_code or status, status_text, pairs)
+        return cls(body, code, status_text, pairs)
 
     @classmethod
     def redirect(cls: type[R], url: str, status: int = 302) -> R:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from hypothesis import given, settings, strategies as st
-from starlette.datastructures import URL
+from starlette.datastructures import URL, QueryParams
 
-from runtime.handlers.requesturl import request_url
-from runtime.handlers.workers import HandlerRequest
+from runtime.handlers.requesturl import request_query_params, request_url, request_url_text
+from runtime.handlers.workers import HandlerRequest, Request
 
 paths = st.one_of(
     st.sampled_from(["/", "/read", "/a/b/", "//double", "", "no-slash", "/é/ü", "/a b", "/%3F", "/q?x", "/h#f"]),
@@ -85,6 +85,8 @@ def test_request_url_equals_starlettes(path: str, host: str | None, query: bytes
             return
         raise AssertionError(f"Starlette raised {exc!r}, ours did not") from None
     _same(request_url(scope), theirs)
+    assert request_url_text(scope) == str(theirs)
+    assert Request(HandlerRequest(scope)).url == str(theirs)  # what a WorkerEntrypoint's request.url is
 
 
 def test_an_ordinary_request_url_is_built_without_parsing() -> None:
@@ -98,3 +100,52 @@ def test_handler_requests_use_it_and_keep_it() -> None:
     request = HandlerRequest(_scope("/x", "example.test", b""))
     assert request.url is request.url
     assert str(request.url) == "http://example.test/x"
+
+
+# --- request.query_params -------------------------------------------------------------------------
+
+TRICKY_QUERIES = [
+    b"",
+    b"k=hot",
+    b"a=1&a=2&b=3",  # a repeated name: the last wins in the mapping, all are in the list
+    b"a=&b",  # a blank value, a name with no "="
+    b"&&a=1&&",  # empty fields
+    b"=x&=",  # an empty name
+    b"a=b=c",  # only the first "=" splits
+    b"a=%20b&%3D=%26",  # %-escapes
+    b"a+b=c+d",  # + is a space
+    b"a=1;b=2",  # ";" is no separator
+    b"a=%ff&b=%c3",  # escapes that are not UTF-8
+    b"\xc3\xa9=\xe9",  # raw non-ASCII bytes (latin-1), with and without a valid UTF-8 reading
+    b"a=%2",  # a cut-off escape
+    b"a=1#frag",
+    b"x=\t\r\n",
+]
+
+
+def _same_params(query: bytes) -> None:
+    ours = request_query_params(query)
+    theirs = QueryParams(query)
+    assert type(ours) is QueryParams
+    assert ours.multi_items() == theirs.multi_items()
+    assert dict(ours) == dict(theirs)
+    assert list(ours.keys()) == list(theirs.keys())
+    assert all(ours.getlist(name) == theirs.getlist(name) for name in theirs)
+    assert str(ours) == str(theirs) and repr(ours) == repr(theirs) and ours == theirs
+
+
+def test_query_params_equal_starlettes_on_tricky_queries() -> None:
+    for query in TRICKY_QUERIES:
+        _same_params(query)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.binary(max_size=16), st.text(alphabet="ab=&;+% 9fé\t", max_size=16).map(str.encode)))
+def test_query_params_equal_starlettes(query: bytes) -> None:
+    _same_params(query)
+
+
+def test_handler_requests_parse_the_query_once() -> None:
+    request = HandlerRequest(_scope("/x", "example.test", b"k=1&k=2&j"))
+    assert request.query_params is request.query_params
+    assert request.query_params.getlist("k") == ["1", "2"] and request.query_params["j"] == ""

@@ -119,3 +119,40 @@ async def test_a_body_streaming_past_100_mib_is_refused_at_the_limit() -> None:
     with pytest.raises(RequestBodyTooLargeError) as refused:
         await request.body()
     assert MAX_REQUEST_BODY_BYTES < refused.value.length <= MAX_REQUEST_BODY_BYTES + 8 * 1024 * 1024
+
+
+def _as_sent(response: Response) -> tuple[Any, ...]:
+    return (
+        type(response),
+        response.status_code,
+        response.status_text,
+        bytes(response.body),
+        response.raw_headers,
+        response.url,
+        response.background,
+        response.media_type,
+        response.headers.get("content-type"),
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"v": "valuevalue"}, None, [1, 2.5, True], "é ü 日本", {"s": "\ud800"}, {"nested": {"a": [None, {}]}}, 0],
+)
+@pytest.mark.parametrize("status", [200, 201, 204, 304, 404, 599])
+def test_json_without_headers_is_what_the_constructor_builds(data: Any, status: int) -> None:
+    # Response.json(data) sets its headers directly; a response built through the constructor, as any
+    # call with headers is, must be the same response.
+    quick = Response.json(data, status, "Text")
+    full = Response.json(data, status, "Text", {"content-type": "application/json"})
+    assert _as_sent(quick) == _as_sent(full)
+    assert _as_sent(Response.json(data, status_code=status)) == _as_sent(
+        Response.json(data, headers=[("Content-Type", "application/json")], status_code=status)
+    )
+
+
+@pytest.mark.anyio
+async def test_json_without_headers_reads_back() -> None:
+    response = Response.json({"a": [1, "é"]})
+    assert await response.json() == {"a": [1, "é"]} and response.ok and response.status == 200
+    assert (await response.clone()).raw_headers == response.raw_headers

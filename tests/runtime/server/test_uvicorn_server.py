@@ -156,3 +156,54 @@ async def test_a_refused_client_that_is_still_sending_gets_the_whole_answer() ->
         writer.close()
     assert answer.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"), answer[:100]
     assert answer.endswith(b"The request was refused: its headers are over 32 KB, Cloudflare's limit for them.\n")
+
+
+async def test_a_connection_in_use_stays_open_and_closes_an_idle_timeout_after_its_last_answer() -> None:
+    async with serving() as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        while True:
+            writer.write(request("GET", "/"))
+            assert await read_answers(reader, 1) == [(200, b"ok")]
+            last = loop.time()
+            if last - started > TIMEOUT * 4:  # far past an idle timeout from the first answer
+                break
+            await asyncio.sleep(TIMEOUT / 4)
+        assert await asyncio.wait_for(reader.read(), WAIT) == b""  # closed by the server, having waited
+        assert loop.time() - last >= TIMEOUT * 0.9
+        writer.close()
+
+
+async def test_answers_on_a_kept_alive_connection_schedule_no_timer_each() -> None:
+    # The wait for the next request is timed by the connection's one timer; uvicorn's own protocol
+    # made and cancelled a timer for every response.
+    loop = asyncio.get_running_loop()
+    scheduled = []
+    call_at, call_later = loop.call_at, loop.call_later
+
+    def counting_call_at(when: float, callback: Any, *args: Any, **kwargs: Any) -> asyncio.TimerHandle:
+        scheduled.append(callback)
+        return call_at(when, callback, *args, **kwargs)
+
+    def counting_call_later(delay: float, callback: Any, *args: Any, **kwargs: Any) -> asyncio.TimerHandle:
+        scheduled.append(callback)
+        return call_later(delay, callback, *args, **kwargs)
+
+    async with serving() as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(request("GET", "/"))
+        assert await read_answers(reader, 1) == [(200, b"ok")]
+        loop.call_at, loop.call_later = counting_call_at, counting_call_later  # type: ignore[method-assign]
+        try:
+            for _ in range(20):
+                writer.write(request("GET", "/"))
+                assert await read_answers(reader, 1) == [(200, b"ok")]
+        finally:
+            loop.call_at, loop.call_later = call_at, call_later  # type: ignore[method-assign]
+        writer.close()
+    timers = [callback for callback in scheduled if getattr(callback, "__name__", "") in _CONNECTION_TIMERS]
+    assert len(timers) <= 2, timers
+
+
+_CONNECTION_TIMERS = ("_check", "timeout_keep_alive_handler")  # the host's, and uvicorn's own

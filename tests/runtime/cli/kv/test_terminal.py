@@ -12,6 +12,7 @@ from pathlib import Path
 from tests.support import ROOT
 
 PAIRS = 3000
+LISTED = 20_000
 
 
 def _command(*argv: str) -> list[str]:
@@ -23,9 +24,9 @@ def _environ(project: Path) -> dict[str, str]:
     return {**environ, "PYTHONPATH": str(ROOT), "TERM": "xterm-256color", "COLUMNS": "100"}
 
 
-def _pairs_file(project: Path) -> Path:
+def _pairs_file(project: Path, count: int = PAIRS) -> Path:
     path = project / "pairs.json"
-    path.write_text(json.dumps([{"key": f"k{index:05d}", "value": "v"} for index in range(PAIRS)]))
+    path.write_text(json.dumps([{"key": f"k{index:05d}", "value": "v"} for index in range(count)]))
     return path
 
 
@@ -80,8 +81,10 @@ def test_piped_there_is_no_progress_bar_only_the_closing_note(tmp_path: Path) ->
 def test_a_listing_streams_valid_json_and_a_closed_pipe_ends_it_quietly(tmp_path: Path) -> None:
     namespace_id = _namespace(tmp_path)
     env = _environ(tmp_path)
+    # Well past a pipe's 64 KiB, so the listing is still writing when the reader leaves (3,000 keys
+    # listed fit in the pipe: the command could finish before the close, and rightly exit 0).
     subprocess.run(
-        _command("bulk", "put", str(_pairs_file(tmp_path)), "--namespace-id", namespace_id),
+        _command("bulk", "put", str(_pairs_file(tmp_path, LISTED)), "--namespace-id", namespace_id),
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -89,7 +92,7 @@ def test_a_listing_streams_valid_json_and_a_closed_pipe_ends_it_quietly(tmp_path
     )
     listing = _command("key", "list", "--namespace-id", namespace_id)
     whole = subprocess.run(listing, cwd=tmp_path, env=env, capture_output=True, check=True)
-    assert len(json.loads(whole.stdout)) == PAIRS
+    assert len(json.loads(whole.stdout)) == LISTED and len(whole.stdout) > 4 * 65536
     # Like `workerhost kv key list ... | head -c 20`: the reader leaves after a few bytes.
     process = subprocess.Popen(listing, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdout is not None and process.stderr is not None

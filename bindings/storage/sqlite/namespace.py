@@ -76,8 +76,8 @@ class NamespaceFiles(Protocol):
     lock_timeout: float
     stream_timeout: float
 
-    def open_file(self, namespace_id: str) -> OpenFile:
-        """The namespace's file, opened if needed; raises ``NamespaceNotFoundError``."""
+    async def open_file(self, namespace_id: str) -> OpenFile:
+        """The namespace's file, opened if needed (once the pool has room); raises ``NamespaceNotFoundError``."""
         ...
 
     def current_path(self, namespace_id: str) -> Path:
@@ -98,16 +98,16 @@ class SqliteNamespace:
 
     # --- the open file ---------------------------------------------------------------------------
 
-    def _open(self) -> OpenFile:
+    async def _open(self) -> OpenFile:
         file = self._file
         if file is None or not file.live:
-            file = self._file = self._files.open_file(self.namespace_id)
+            file = self._file = await self._files.open_file(self.namespace_id)
         return file
 
-    def _reader(self) -> tuple[OpenFile, sqlite3.Connection, ReadCache]:
+    async def _reader(self) -> tuple[OpenFile, sqlite3.Connection, ReadCache]:
         """The open file with this thread's checked connection and cache."""
         for _ in range(_ATTEMPTS):
-            file = self._open()
+            file = await self._open()
             try:
                 connection, cache = file.readers.cache()
             except FileRetired:
@@ -117,8 +117,8 @@ class SqliteNamespace:
             return file, connection, cache
         raise NamespaceNotFoundError(self.namespace_id)
 
-    def _read(self, query: str, parameters: Sequence[Any]) -> list[Any]:
-        _, connection, _ = self._reader()
+    async def _read(self, query: str, parameters: Sequence[Any]) -> list[Any]:
+        _, connection, _ = await self._reader()
         try:
             return connection.execute(query, parameters).fetchall()
         except sqlite3.Error as exc:
@@ -127,7 +127,7 @@ class SqliteNamespace:
     async def _on_thread(self, read: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``read`` on a worker thread, with a checked connection of the namespace's file."""
         for _ in range(_ATTEMPTS):
-            file, _, _ = self._reader()
+            file, _, _ = await self._reader()
             file.users += 1
             try:
                 return await asyncio.to_thread(_borrowing, file.readers, read)
@@ -139,7 +139,7 @@ class SqliteNamespace:
 
     async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         for _ in range(_ATTEMPTS):
-            file = self._open()
+            file = await self._open()
             file.touch()
             file.users += 1
             try:
@@ -154,7 +154,7 @@ class SqliteNamespace:
     # --- reads -----------------------------------------------------------------------------------
 
     async def get(self, key: bytes) -> Entry | None:
-        _, connection, cache = self._reader()
+        _, connection, cache = await self._reader()
         entry = cache.entry(key)
         if entry is not MISS:
             return entry
@@ -173,14 +173,14 @@ class SqliteNamespace:
         return entry
 
     async def open(self, key: bytes) -> EntryStream | None:
-        rows = self._read(_GET, (key,))
+        rows = await self._read(_GET, (key,))
         if not rows:
             return None
         expiration, metadata, size, value = rows[0]
         if value is not None:
             return EntryStream(size, expiration, metadata, _one_chunk(value))
         for _ in range(_ATTEMPTS):
-            file, _, _ = self._reader()
+            file, _, _ = await self._reader()
             file.users += 1
             try:
                 opened = await _open_snapshot(file.path, key)
@@ -209,7 +209,7 @@ class SqliteNamespace:
         if not keys:
             return []
         query = f"SELECT key, size, expiration, metadata FROM entries WHERE key IN ({_marks(len(keys))})"
-        found = {row[0]: EntryHead(*row[1:]) for row in self._read(query, keys)}
+        found = {row[0]: EntryHead(*row[1:]) for row in await self._read(query, keys)}
         return [found.get(key) for key in keys]
 
     async def get_many(self, keys: Sequence[bytes]) -> list[Entry | None]:
@@ -222,7 +222,7 @@ class SqliteNamespace:
         )
         found: dict[bytes, Entry | None] = {}
         large: list[bytes] = []
-        for key, expiration, metadata, size, value in self._read(query, keys):
+        for key, expiration, metadata, size, value in await self._read(query, keys):
             if value is None:
                 large.append(key)
             else:
@@ -233,7 +233,7 @@ class SqliteNamespace:
         return [found.get(key) for key in keys]
 
     async def list(self, prefix: bytes, start_after: bytes | None, limit: int, now: float) -> tuple[list[KeyRow], bool]:
-        _, connection, cache = self._reader()
+        _, connection, cache = await self._reader()
         page_key = (prefix, start_after, limit)
         page = cache.page(page_key, now)
         if page is None:

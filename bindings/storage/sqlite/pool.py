@@ -7,10 +7,19 @@ thousands of descriptors. So at most ``capacity`` files stay open. When another 
 recently used of those nobody is using (no write waiting for its commit, no stream, no read on a worker
 thread) is closed; its namespace opens again, by its catalog entry, when next used. The capacity comes
 from the process's descriptor limit: the pool takes at most a quarter of it.
+
+A closed file's descriptors are not all gone at once: its writer thread closes its connection when it
+next runs (closing a file's last connection copies its log into it and syncs, which must not happen on
+the event loop), and until then SQLite keeps the descriptors of the file's closed read connections too
+(closing one would drop the locks the writer's connection holds on the file). On a busy machine that
+thread may not run for a while, and meanwhile any number of files could be closed. So a file counts
+against the capacity until its writer has ended, and a file opens only once there is room
+(``make_room``): the descriptors stay within the budget however late the threads run.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Callable
 from pathlib import Path
@@ -85,7 +94,10 @@ class OpenFile:
 
 
 class FilePool:
-    """At most ``capacity`` open namespace files (more only while all of them are in use), by namespace id."""
+    """At most ``capacity`` open namespace files (more only while all of them are in use), by namespace id.
+
+    A closed file whose writer thread has not ended yet still counts (``make_room``).
+    """
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
@@ -94,6 +106,24 @@ class FilePool:
 
     def get(self, namespace_id: str) -> OpenFile | None:
         return self._files.get(namespace_id)
+
+    async def make_room(self) -> None:
+        """Wait until one more file can open within ``capacity``, counting closed files whose writer has not ended.
+
+        Closes the least recently used idle files as needed and waits for their writers; if every open
+        file is in use, returns anyway (the pool then shrinks back as they are released).
+        """
+        while True:
+            self._stopping = [writer for writer in self._stopping if writer.running]
+            if len(self._files) + len(self._stopping) < self.capacity:
+                return
+            idle = [file for file in self._files.values() if file.users == 0]
+            if len(self._files) >= self.capacity and idle:
+                self.discard(min(idle, key=lambda file: file.used))
+            elif self._stopping:
+                await asyncio.gather(*(writer.stopped() for writer in self._stopping))
+            else:
+                return
 
     def add(self, file: OpenFile) -> None:
         """Hold ``file`` open (replacing the namespace's previous one), closing the least recently used if full."""

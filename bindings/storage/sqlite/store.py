@@ -99,16 +99,28 @@ class SqliteStore:
 
     current_path = namespace_path  # what a namespace's storage asks for (``namespace.NamespaceFiles``)
 
-    def open_file(self, namespace_id: str) -> OpenFile:
-        """The namespace's file from the pool, opened (and checked) if need be; raises ``NamespaceNotFoundError``."""
+    async def open_file(self, namespace_id: str) -> OpenFile:
+        """The namespace's file from the pool, opened (and checked) if need be; raises ``NamespaceNotFoundError``.
+
+        Opening waits for room in the pool (``FilePool.make_room``).
+        """
+        generation, file = self._pooled(namespace_id)
+        if file is None:
+            await self.pool.make_room()
+            generation, file = self._pooled(namespace_id)  # the catalog or the pool may have changed meanwhile
+        return file if file is not None else self._open_file(namespace_id, generation)
+
+    def _pooled(self, namespace_id: str) -> tuple[int, OpenFile | None]:
+        """The namespace's current generation, and its file if the pool holds that one open."""
         if self._closed:
             raise StorageError("the store is closed")
         generation = self._catalog.generation(namespace_id)
         if generation is None:
             raise NamespaceNotFoundError(namespace_id)
         file = self.pool.get(namespace_id)
-        if file is not None and file.live and file.generation == generation:
-            return file
+        return generation, file if file is not None and file.live and file.generation == generation else None
+
+    def _open_file(self, namespace_id: str, generation: int) -> OpenFile:
         path = self.kv_dir / file_name(namespace_id, generation)
         file = OpenFile(
             namespace_id,

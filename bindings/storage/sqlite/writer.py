@@ -87,6 +87,11 @@ def _own(result: Any) -> Any:
     return result
 
 
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 def _settle(outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
     for future, result, error in outcomes:
         if future.cancelled():
@@ -130,6 +135,7 @@ class FileWriter:
         self._thread: threading.Thread | None = None
         self._connection: sqlite3.Connection | None = None
         self._upgraded = False  # the connection's file is known to have the current schema
+        self._waiting: list[asyncio.Future[None]] = []  # for the thread to end (``stopped``)
 
     def submit(self, work: Work) -> asyncio.Future[Any]:
         """Queue ``work``; the future resolves with its result after the commit. Raises ``FileRetired`` once closed."""
@@ -166,9 +172,17 @@ class FileWriter:
 
     @property
     def running(self) -> bool:
-        """A thread is serving this file (writing, or idle for less than ``IDLE_SECONDS``)."""
-        thread = self._thread
-        return thread is not None and thread.is_alive()
+        """A thread is serving this file (writing, or idle less than ``IDLE_SECONDS``): its connection may be open."""
+        return self._running
+
+    async def stopped(self) -> None:
+        """Wait, on the event loop, for the thread to end (after ``stop``), its connection closed."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        with self._lock:
+            if not self._running:
+                return
+            self._waiting.append(future)
+        await future
 
     def join(self) -> None:
         """Wait for the thread to end (after ``stop``), its connection closed. Blocks: call it off the event loop."""
@@ -202,6 +216,18 @@ class FileWriter:
                 self._close_connection()
                 self._running = False
             raise
+        finally:
+            self._wake_waiting()
+
+    def _wake_waiting(self) -> None:
+        # Whoever called ``stopped`` while _running was True is woken here, after _running went False.
+        with self._lock:
+            waiting, self._waiting = self._waiting, []
+        for future in waiting:
+            try:
+                future.get_loop().call_soon_threadsafe(_wake, future)
+            except RuntimeError:
+                pass  # the waiter's loop is gone
 
     def _serve(self) -> bool:
         """Take and apply one batch; False once the thread should end."""

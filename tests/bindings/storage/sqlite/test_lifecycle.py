@@ -71,7 +71,7 @@ async def test_a_reader_of_a_deleted_file_follows_the_namespace_created_again(tm
         storage = await first.namespace(FIXED_ID)
         assert await storage.get(b"k0") == Entry(b"old value", 9, None, None)
         if reading == "no WAL index":
-            file, _, _ = storage._reader()
+            file, _, _ = await storage._reader()
             file.readers._index, file.readers._index_tried = None, True  # checks ask PRAGMA data_version
         assert await storage.get(b"k0") == Entry(b"old value", 9, None, None)
         await second.delete_namespace(FIXED_ID)

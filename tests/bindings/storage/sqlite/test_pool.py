@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,37 @@ async def test_descriptors_stay_bounded_however_many_namespaces_are_used(tmp_pat
     finally:
         await store.close()
     assert _descriptors_under(store.kv_dir) == 0
+
+
+@needs_proc
+async def test_a_closed_file_counts_until_its_writer_has_closed_its_connection(tmp_path: Path) -> None:
+    # A closed file's writer thread closes its connection when it next runs, and SQLite keeps the file's
+    # closed read connections' descriptors until then. On a busy machine that thread ran late, and the
+    # files opened meanwhile took the store past its descriptor budget. Here the thread is kept busy on
+    # purpose: the next file opens only once it is done.
+    store = SqliteStore(tmp_path, max_open=1)
+    gate = threading.Event()
+    try:
+        held, other = [await store.namespace((await store.create_namespace(t)).id) for t in ("held", "other")]
+        for namespace in (held, other):
+            await namespace.put(b"k", namespace.namespace_id.encode(), None, None)
+        assert await held.get(b"k") == Entry(held.namespace_id.encode(), 32, None, None)
+        file = store.pool.get(held.namespace_id)
+        assert file is not None
+        file.writer.submit_nowait(lambda connection: gate.wait(EVENTUALLY_TIMEOUT))
+        opening = asyncio.ensure_future(other.get(b"k"))
+        for _ in range(10):
+            await asyncio.sleep(0)
+        assert not opening.done()  # waiting for the held file's writer, which still has it open
+        assert _open_ids(store) == set()
+        assert _descriptors_under(store.kv_dir / other.namespace_id) == 0
+        gate.set()
+        assert await asyncio.wait_for(opening, EVENTUALLY_TIMEOUT) == Entry(other.namespace_id.encode(), 32, None, None)
+        assert _open_ids(store) == {other.namespace_id}
+        assert _descriptors_under(store.kv_dir / held.namespace_id) == 0
+    finally:
+        gate.set()
+        await store.close()
 
 
 async def test_the_least_recently_used_idle_file_is_closed_first(tmp_path: Path) -> None:

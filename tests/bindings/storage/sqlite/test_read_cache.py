@@ -48,10 +48,11 @@ def _put_elsewhere(path: Path, key: str, value: str, expiration: int | None = No
 
 
 def _readers(kv: KVNamespace) -> NamespaceReaders:
-    """The read connections of the namespace's open file."""
+    """The read connections of the namespace's open file (the test has used the namespace, so it is open)."""
     storage = kv.service.storage
     assert isinstance(storage, engine.SqliteNamespace)
-    file, _, _ = storage._reader()
+    file = storage._file
+    assert file is not None and file.live
     return file.readers
 
 

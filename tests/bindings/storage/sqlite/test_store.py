@@ -56,11 +56,11 @@ def _rows(path: Path, sql: str) -> list[tuple[object, ...]]:
         return connection.execute(sql).fetchall()
 
 
-def _open_file(kv: KVNamespace) -> OpenFile:
+async def _open_file(kv: KVNamespace) -> OpenFile:
     """The namespace's file, open in its store's pool."""
     storage = kv.service.storage
     assert isinstance(storage, engine.SqliteNamespace)
-    return storage._open()
+    return await storage._open()
 
 
 async def _namespace(store: SqliteStore, clock: ManualClock, title: str = "ns") -> tuple[KVNamespace, Path]:
@@ -148,7 +148,7 @@ async def test_list_reads_only_its_page(store: SqliteStore, clock: ManualClock) 
         await kv.service.storage.put_many(
             [engine.Write(f"k{i:06}".encode(), b"v") for i in range(count)]  # type: ignore[attr-defined]
         )
-        connection = _open_file(kv).readers.get()
+        connection = (await _open_file(kv)).readers.get()
         counter = [0]
 
         def tick(counter: list[int] = counter) -> int:
@@ -230,7 +230,7 @@ async def test_a_write_from_another_process_is_seen_at_once(store: SqliteStore, 
 async def test_concurrent_writes_share_commits(store: SqliteStore, clock: ManualClock) -> None:
     kv, _ = await _namespace(store, clock)
     commits = []
-    writer = _open_file(kv).writer
+    writer = (await _open_file(kv)).writer
     original = writer._commit
 
     def counting(jobs: list[object]) -> None:
@@ -252,7 +252,7 @@ async def test_no_write_hands_a_live_cursor_to_the_event_loop(store: SqliteStore
     namespace = await store.namespace(path.stem)
     rows = [(b"a", None, None, 1, b"1"), (b"b", None, None, 1, b"2")]
     sql = "INSERT INTO entries (key, expiration, metadata, size, value) VALUES (?, ?, ?, ?, ?)"
-    cursor = await _open_file(kv).writer.submit(lambda connection: connection.executemany(sql, rows))
+    cursor = await (await _open_file(kv)).writer.submit(lambda connection: connection.executemany(sql, rows))
     with pytest.raises(sqlite3.ProgrammingError, match="closed cursor"):
         cursor.fetchall()  # closed on the writer thread, before it was handed over
     writes = [Write(b"c", b"3", None, None), Write(b"d", b"4", None, None)]
@@ -265,7 +265,7 @@ async def test_no_write_hands_a_live_cursor_to_the_event_loop(store: SqliteStore
 async def test_a_full_store_fails_that_write_and_keeps_earlier_data(store: SqliteStore, clock: ManualClock) -> None:
     kv, path = await _namespace(store, clock)
     await kv.put("before", "kept")
-    writer_connection = _open_file(kv).writer._connection
+    writer_connection = (await _open_file(kv)).writer._connection
     assert writer_connection is not None
     (pages,) = writer_connection.execute("PRAGMA page_count").fetchone()
     writer_connection.execute(f"PRAGMA max_page_count = {pages + 2}")

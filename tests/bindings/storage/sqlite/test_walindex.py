@@ -103,7 +103,7 @@ async def test_the_store_opens_no_descriptor_of_its_own_on_a_wal_index(tmp_path:
         namespace = await store.namespace(info.id)
         await namespace.put(b"k", b"v", None, None)
         await namespace.get(b"k")
-        file, _, _ = namespace._reader()
+        file, _, _ = await namespace._reader()
         assert file.readers._index is not None  # the header is read from shared memory
         paths[info.id] = str(store.namespace_path(info.id))
     opened = [target for target in _shm_descriptors() if target not in before and "catalog" not in target]

@@ -104,8 +104,23 @@ class SqliteNamespace:
             file = self._file = await self._files.open_file(self.namespace_id)
         return file
 
+    def _open_reader(self) -> tuple[OpenFile, sqlite3.Connection, ReadCache] | None:
+        """``_reader`` without awaiting, while the file is open: a cached read then suspends nowhere."""
+        file = self._file
+        if file is None or not file.live:
+            return None
+        try:
+            connection, cache = file.readers.cache()
+        except FileRetired:
+            return None
+        file.touch()
+        return file, connection, cache
+
     async def _reader(self) -> tuple[OpenFile, sqlite3.Connection, ReadCache]:
         """The open file with this thread's checked connection and cache."""
+        opened = self._open_reader()
+        if opened is not None:
+            return opened
         for _ in range(_ATTEMPTS):
             file = await self._open()
             try:
@@ -154,7 +169,7 @@ class SqliteNamespace:
     # --- reads -----------------------------------------------------------------------------------
 
     async def get(self, key: bytes) -> Entry | None:
-        _, connection, cache = await self._reader()
+        _, connection, cache = self._open_reader() or await self._reader()
         entry = cache.entry(key)
         if entry is not MISS:
             return entry

@@ -112,6 +112,7 @@ class SqliteNamespace:
         try:
             connection, cache = file.readers.cache()
         except FileRetired:
+            self._files.pool.discard(file)  # said once: the next check of this file would pass
             return None
         file.touch()
         return file, connection, cache

@@ -196,7 +196,8 @@ class KVService:
         self.storage = storage
         self.clock = clock
 
-    def _live(self, entry: EntryHead | Entry | EntryStream, key: bytes) -> bool:
+    def live(self, entry: EntryHead | Entry | EntryStream, key: bytes) -> bool:
+        """Whether ``entry`` (read under ``key``) has not expired; an entry past its expiration is discarded."""
         # get treats an entry as gone once its expiration is not after now, but list still shows
         # it during that exact second, as Miniflare's list keeps expiration >= now; the row is deleted
         # lazily only past it.
@@ -217,7 +218,7 @@ class KVService:
         if cache_ttl is not None:
             check_cache_ttl(cache_ttl)
         entry = await self.storage.get(key)
-        if entry is None or not self._live(entry, key):
+        if entry is None or not self.live(entry, key):
             return None
         return entry
 
@@ -228,7 +229,7 @@ class KVService:
         stream = await self.storage.open(key)
         if stream is None:
             return None
-        if not self._live(stream, key):
+        if not self.live(stream, key):
             await stream.aclose()
             return None
         return stream
@@ -285,7 +286,7 @@ class KVService:
         live = {
             name: head
             for name, head in zip(names, heads, strict=True)
-            if head is not None and self._live(head, encoded[name])
+            if head is not None and self.live(head, encoded[name])
         }
         if sum(head.size for head in live.values()) > MAX_BULK_GET_BYTES:
             await self._judge_small_values(reader, live, encoded, shape)
@@ -295,7 +296,7 @@ class KVService:
         total = 0
         for name, entry in zip(live, entries, strict=True):
             # Written, deleted or expired since the heads were read: the entry as loaded is the answer.
-            if entry is not None and self._live(entry, encoded[name]):
+            if entry is not None and self.live(entry, encoded[name]):
                 results[name] = _bulk_value(entry, shape)
                 total += entry.size
         if total > MAX_BULK_GET_BYTES:

@@ -77,7 +77,7 @@ class FidelityService(KVService):
         views = self._views
         assert views is not None
         entry = await views.get(self.storage, key, cache_ttl or self._cache_ttl)
-        if entry is None or not self._live(entry, key):
+        if entry is None or not self.live(entry, key):
             return None
         return entry
 

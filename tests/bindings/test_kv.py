@@ -105,6 +105,23 @@ async def test_get_returns_none_for_expired_keys(kv: KVNamespace, clock: ManualC
     assert (await kv.get_with_metadata("key")).value is None
 
 
+async def test_get_of_one_key_answers_as_the_service_does(kv: KVNamespace, clock: ManualClock) -> None:
+    # get(key) reads the plain service's storage itself: the same answers as KVService.get, expiry
+    # included (gone at its exact second, discarded past it).
+    await kv.put("live", "v1")
+    await kv.put("ends-now", "v2", expiration_ttl=120)
+    await kv.put("ended", "v3", expiration_ttl=60)
+    await kv.put("later", "v4", expiration_ttl=600)
+    clock.advance(120)
+    for key in ("live", "ends-now", "ended", "later", "missing"):
+        entry = await kv.service.get(key.encode())
+        assert await kv.get(key) == (None if entry is None else entry.value.decode())
+    assert [await kv.get(key) for key in ("live", "ends-now", "ended", "later")] == ["v1", None, None, "v4"]
+    await kv.put("after", "v5")  # queued after the discard, so acknowledged after it
+    assert await kv.service.storage.get(b"ended") is None  # discarded past its expiration
+    assert (await kv.service.storage.get(b"ends-now")) is not None  # still listed during its second
+
+
 async def test_get_types(kv: KVNamespace) -> None:
     await kv.put("key", '{"a": [1, 2]}')
     assert await kv.get("key") == '{"a": [1, 2]}'

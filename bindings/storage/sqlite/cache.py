@@ -32,7 +32,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from ..base import Entry
-from .walindex import WalIndex, header_is_valid
+from .walindex import WalIndex, consistent, header_is_valid
 
 __all__ = [
     "MAX_CACHED_VALUE",
@@ -80,11 +80,11 @@ class ReadCache:
             still tells whether the file changed.
     """
 
-    __slots__ = ("enabled", "_header", "_version", "_entries", "_entry_bytes", "_pages", "_page_bytes")
+    __slots__ = ("enabled", "_copies", "_version", "_entries", "_entry_bytes", "_pages", "_page_bytes")
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = enabled
-        self._header: bytes | None = None  # the WAL-index header when the cache was last known current
+        self._copies: bytes | None = None  # both WAL-index header copies when the cache was last known current
         self._version: int | None = None
         self._entries: dict[bytes, Entry | None] = {}
         self._entry_bytes = 0
@@ -100,17 +100,21 @@ class ReadCache:
         the file, so its reader learns of every commit (a deleted namespace's is one). Raises
         ``sqlite3.Error``.
         """
-        header = None if index is None else index.header()
-        if header is not None:
-            if header == self._header:
+        if index is not None:
+            # One read of both copies: equal to the last reading, both copies are still the header
+            # that was consistent and valid then, and nothing has committed (no byte of a rewrite
+            # was read), so the hot read compares once and allocates once.
+            copies = index.copies()
+            if copies == self._copies:
                 return False
-            if header_is_valid(header):
+            header = consistent(copies)
+            if header is not None and header_is_valid(header):
                 # Read before the rows it will guard, as the version below is: a commit landing in
                 # between only makes the next check drop rows that were already current.
-                self._header, self._version = header, None
+                self._copies, self._version = copies, None
                 self._clear()
                 return True
-        self._header = None
+        self._copies = None
         version = connection.execute("PRAGMA data_version").fetchone()[0]
         if version != self._version:
             self._version = version

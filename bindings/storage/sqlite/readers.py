@@ -93,7 +93,8 @@ class NamespaceReaders(ThreadConnections):
         if self._closed:  # closed under the caller (its namespace deleted): look it up again
             raise FileRetired(self.path.name)
         connection = super()._open()
-        self._local.cache = ReadCache(self._cache)
+        # Both under one name, so the hot read makes one thread-local lookup (~50 ns each), not two.
+        self._local.reader = (connection, ReadCache(self._cache))
         return connection
 
     def cache(self) -> tuple[sqlite3.Connection, ReadCache]:
@@ -101,11 +102,11 @@ class NamespaceReaders(ThreadConnections):
 
         Raises ``FileRetired`` if the file turns out to hold a deleted namespace.
         """
-        local = self._local
         try:
-            connection, cache = local.connection, local.cache
+            connection, cache = self._local.reader
         except AttributeError:
-            connection, cache = self._open(), local.cache
+            self._open()
+            connection, cache = self._local.reader
         try:
             if cache.check(connection, self._index):
                 self._changed(connection)

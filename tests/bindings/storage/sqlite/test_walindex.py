@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bindings import SqliteStore
-from bindings.storage.sqlite.walindex import HEADER_BYTES, WalIndex, header_is_valid
+from bindings.storage.sqlite.walindex import HEADER_BYTES, WalIndex, consistent, header_is_valid
 
 pytestmark = pytest.mark.anyio
 
@@ -48,6 +48,29 @@ def test_the_header_changes_with_every_commit_and_never_otherwise(tmp_path: Path
         assert index.header() == header  # not before the commit
         writer.execute("ROLLBACK")
         assert index.header() == header  # nor for a rollback
+    finally:
+        writer.close()
+
+
+def test_one_reading_of_both_copies_changes_with_every_commit_and_holds_the_header(tmp_path: Path) -> None:
+    # The read cache compares one reading of both copies with the last one; equal means no commit.
+    path, writer = _database(tmp_path)
+    index = WalIndex(path)
+    try:
+        copies = index.copies()
+        seen = {copies}
+        for n in range(60):
+            header = consistent(copies)
+            assert len(copies) == 2 * HEADER_BYTES and header == index.header()
+            assert header is not None and header_is_valid(header)
+            assert index.copies() == copies  # no commit, no change
+            writer.execute("INSERT INTO t (v) VALUES ('x')")
+            if n % 20 == 19:
+                writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            copies = index.copies()
+            assert copies not in seen
+            seen.add(copies)
+        assert consistent(copies[:HEADER_BYTES] + bytes(HEADER_BYTES)) is None  # copies that differ: a rewrite
     finally:
         writer.close()
 

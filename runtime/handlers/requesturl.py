@@ -10,7 +10,8 @@ the result is always the URL Starlette would give.
 ``request.query_params`` is Starlette's ``QueryParams``, which runs ``urllib.parse.parse_qsl`` over
 the query string and copies the result three times. A query string without ``%`` and ``+`` needs no
 unquoting, so ``request_query_params`` splits it as ``parse_qsl`` does (on ``&``, blank values kept,
-empty fields skipped) and fills the ``QueryParams`` once; any other goes through Starlette.
+empty fields skipped) and fills the ``QueryParams`` once; any other goes through Starlette. Either
+result of a short query string is kept, and the same string again gets copies of it.
 
 This is the one module that touches Starlette's internals: ``URL._url`` and ``URL._components``,
 the two attributes every ``URL`` method reads, and ``_list`` and ``_dict`` of ``QueryParams``, the two
@@ -99,8 +100,31 @@ def request_url_text(scope: Scope) -> str:
     return f"{scheme}://{netloc}{path}?{query}" if query else f"{scheme}://{netloc}{path}"
 
 
+# Query string -> its parsed (items, dict): a server sees the same few queries again and again, and
+# copying the two is a quarter of parsing them. Only short queries are kept, at most _QUERIES_KEPT.
+_QUERIES: dict[bytes, tuple[list[tuple[str, str]], dict[str, str]]] = {}
+_QUERIES_KEPT = 64
+_QUERY_KEPT_BYTES = 256
+
+
 def request_query_params(query_string: bytes) -> QueryParams:
     """The query's parameters, equal to ``starlette.datastructures.QueryParams(query_string)``."""
+    try:
+        items, values = _QUERIES[query_string]
+    except KeyError:
+        parsed = _parse_query(query_string)
+        if len(query_string) <= _QUERY_KEPT_BYTES:
+            if len(_QUERIES) >= _QUERIES_KEPT:
+                _QUERIES.clear()
+            _QUERIES[query_string] = (parsed._list.copy(), parsed._dict.copy())
+        return parsed
+    # Copies: each request's QueryParams has its own lists, as a parsed one does.
+    params = QueryParams.__new__(QueryParams)
+    params._list, params._dict = items.copy(), values.copy()
+    return params
+
+
+def _parse_query(query_string: bytes) -> QueryParams:
     if b"%" in query_string or b"+" in query_string:
         return QueryParams(query_string)
     items: list[tuple[str, str]] = []

@@ -7,6 +7,7 @@ from typing import Any
 from hypothesis import given, settings, strategies as st
 from starlette.datastructures import URL, QueryParams
 
+from runtime.handlers import requesturl
 from runtime.handlers.requesturl import request_query_params, request_url, request_url_text
 from runtime.handlers.workers import HandlerRequest, Request
 
@@ -137,11 +138,34 @@ def _same_params(query: bytes) -> None:
 def test_query_params_equal_starlettes_on_tricky_queries() -> None:
     for query in TRICKY_QUERIES:
         _same_params(query)
+        _same_params(query)  # again: from the kept parse this time
+
+
+def test_a_query_seen_again_gets_its_own_copy_of_the_kept_parse() -> None:
+    query = b"kept=1&kept=2&other=%20"
+    first = request_query_params(query)
+    assert requesturl._QUERIES[query] == (first._list, first._dict)
+    second = request_query_params(query)
+    assert second == first and second.multi_items() == [("kept", "1"), ("kept", "2"), ("other", " ")]
+    assert second._list is not first._list and second._dict is not first._dict
+    assert second._list is not requesturl._QUERIES[query][0] and second._dict is not requesturl._QUERIES[query][1]
+    first._list.append(("late", "x"))  # what one request's params hold never reaches another's
+    assert request_query_params(query).multi_items() == [("kept", "1"), ("kept", "2"), ("other", " ")]
+
+
+def test_only_short_queries_are_kept_and_the_kept_ones_are_bounded() -> None:
+    long_query = b"k=" + b"v" * requesturl._QUERY_KEPT_BYTES
+    assert request_query_params(long_query)["k"] == "v" * requesturl._QUERY_KEPT_BYTES
+    assert long_query not in requesturl._QUERIES
+    for number in range(requesturl._QUERIES_KEPT * 3):
+        _same_params(f"n={number}&m=%2{number % 10}".encode())
+        assert len(requesturl._QUERIES) <= requesturl._QUERIES_KEPT
 
 
 @settings(max_examples=400, deadline=None)
 @given(st.one_of(st.binary(max_size=16), st.text(alphabet="ab=&;+% 9fé\t", max_size=16).map(str.encode)))
 def test_query_params_equal_starlettes(query: bytes) -> None:
+    _same_params(query)
     _same_params(query)
 
 

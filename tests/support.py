@@ -16,7 +16,7 @@ import textwrap
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import httpx
 import pytest
@@ -25,6 +25,13 @@ ROOT = Path(__file__).resolve().parents[1]
 STARTUP_TIMEOUT = 30.0
 EVENTUALLY_TIMEOUT = 20.0
 T = TypeVar("T")
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip a test whose system package is missing, or fail it in CI (``CI`` set, as ``.ci/run`` does)."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
 
 
 def free_port() -> int:

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from tests.support import unavailable
+
 CHROMIUM = Path(os.environ.get("WORKERHOST_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -31,9 +33,7 @@ ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts" / "dashboard"
 
 
 def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"the dashboard's browser tests need Chromium and Playwright: {reason}", pytrace=False)
-    pytest.skip(f"the dashboard's browser tests need Chromium and Playwright: {reason}")
+    unavailable(f"the dashboard's browser tests need Chromium and Playwright: {reason}")
 
 
 # Package scope, not session: between its sync calls Playwright leaves its event loop marked as running

@@ -24,42 +24,77 @@ HOT_VALUE = "value" * 10
 
 
 async def fetch(request, env, ctx):
+    # One dict lookup routes every row alike: an if-chain would charge each route for those before it.
     path = request.url.path
-    if path == "/read":
-        return Response(await env.KV.get("hot"))
-    if path == "/write":
-        await env.KV.put(f"k{random.randrange(1000)}", "value")
-        return Response("ok")
-    if path == "/write-new":
-        await env.KV.put(f"k{random.randrange(1000)}", f"value {random.randrange(1_000_000_000):09}")
-        return Response("ok")
-    if path == "/list":
-        page = await env.KV.list(prefix="p:")
-        return Response(str(len(page.keys)))
-    if path == "/version":
-        return Response(VERSION)
-    if path == "/seed":
-        await seed(env.KV)
-        return Response("seeded")
+    route = ROUTES.get(path)
+    if route is not None:
+        return await route(request, env)
     if path.startswith("/scale/"):
         return await scale(path, env)
-    if path.startswith("/style/"):
-        return await style(path, request, env)
     return Response("hello")
 
 
-async def style(path, request, env):
-    if path == "/style/json":
-        return Response.json({"value": await env.KV.get("hot")})
-    if path == "/style/starlette-text":
-        return PlainTextResponse(await env.KV.get("hot"))
-    if path == "/style/starlette-json":
-        return JSONResponse({"value": await env.KV.get("hot")})
-    if path == "/style/query":  # ?key=hot
-        return Response(await env.KV.get(request.query_params.get("key")))
-    if path == "/style/headers":  # the header is absent: the lookup is made all the same
-        return Response(await env.KV.get(request.headers.get("x-key", "hot")))
-    return Response("no such style", status=404)
+async def read(request, env):
+    return Response(await env.KV.get("hot"))
+
+
+async def write(request, env):
+    await env.KV.put(f"k{random.randrange(1000)}", "value")
+    return Response("ok")
+
+
+async def write_new(request, env):
+    await env.KV.put(f"k{random.randrange(1000)}", f"value {random.randrange(1_000_000_000):09}")
+    return Response("ok")
+
+
+async def list_page(request, env):
+    page = await env.KV.list(prefix="p:")
+    return Response(str(len(page.keys)))
+
+
+async def version(request, env):
+    return Response(VERSION)
+
+
+async def seeded(request, env):
+    await seed(env.KV)
+    return Response("seeded")
+
+
+async def style_json(request, env):
+    return Response.json({"value": await env.KV.get("hot")})
+
+
+async def style_starlette_text(request, env):
+    return PlainTextResponse(await env.KV.get("hot"))
+
+
+async def style_starlette_json(request, env):
+    return JSONResponse({"value": await env.KV.get("hot")})
+
+
+async def style_query(request, env):  # ?key=hot
+    return Response(await env.KV.get(request.query_params.get("key")))
+
+
+async def style_headers(request, env):  # the header is absent: the lookup is made all the same
+    return Response(await env.KV.get(request.headers.get("x-key", "hot")))
+
+
+ROUTES = {
+    "/read": read,
+    "/write": write,
+    "/write-new": write_new,
+    "/list": list_page,
+    "/version": version,
+    "/seed": seeded,
+    "/style/json": style_json,
+    "/style/starlette-text": style_starlette_text,
+    "/style/starlette-json": style_starlette_json,
+    "/style/query": style_query,
+    "/style/headers": style_headers,
+}
 
 
 async def seed(kv):

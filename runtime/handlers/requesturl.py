@@ -13,22 +13,29 @@ unquoting, so ``request_query_params`` splits it as ``parse_qsl`` does (on ``&``
 empty fields skipped) and fills the ``QueryParams`` once; any other goes through Starlette. Either
 result of a short query string is kept, and the same string again gets copies of it.
 
+``request.headers`` is Starlette's ``Headers`` with one method of its own: ``get`` of a header that is
+not there returns the default without raising and catching a ``KeyError`` first (``Mapping.get``'s
+way), which is most of what a lookup costs. The class keeps Starlette's name, so it reads the same.
+
 This is the one module that touches Starlette's internals: ``URL._url`` and ``URL._components``,
-the two attributes every ``URL`` method reads, and ``_list`` and ``_dict`` of ``QueryParams``, the two
-every ``ImmutableMultiDict`` method reads. pyproject.toml bounds Starlette to the versions this was
-checked against, and tests/runtime/handlers/test_requesturl.py compares the results with Starlette's
-own ``URL`` and ``QueryParams`` for every kind of request, so a change there fails the suite.
+the two attributes every ``URL`` method reads, ``_list`` and ``_dict`` of ``QueryParams``, the two
+every ``ImmutableMultiDict`` method reads, and ``Headers._list``. pyproject.toml bounds Starlette to
+the versions this was checked against, and tests/runtime/handlers/test_requesturl.py compares the
+results with Starlette's own ``URL``, ``QueryParams`` and ``Headers`` for every kind of request, so a
+change there fails the suite.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import SplitResult
 
+from starlette import datastructures
 from starlette.datastructures import URL, QueryParams
 from starlette.types import Scope
 
-__all__ = ["FastURL", "request_query_params", "request_url", "request_url_text"]
+__all__ = ["FastURL", "Headers", "request_query_params", "request_url", "request_url_text"]
 
 # A Host header Starlette takes as it is: a name or IPv4 address, and a port of at most five digits.
 _PLAIN_HOST = re.compile(rb"[A-Za-z0-9\-.]+(?::([0-9]{1,5}))?")
@@ -79,25 +86,56 @@ def _plain_parts(scope: Scope) -> tuple[str, str, str, str] | None:
     return scheme, netloc, path, query_string.decode() if query_string else ""
 
 
+# (scheme, Host header, path, query string) -> the URL's text and parts, or None for Starlette's way:
+# a server sees the same few URLs again and again, and looking one up costs a fifth of building it.
+# Only short URLs are kept, at most _URLS_KEPT; both parts are immutable, so requests share them.
+_URLS: dict[tuple[str, bytes, str, bytes], tuple[str, SplitResult] | None] = {}
+_URLS_KEPT = 256
+_URL_KEPT_CHARS = 512
+_MISSING = ("", SplitResult("", "", "", "", ""))
+
+
+def _url_parts(scope: Scope) -> tuple[str, SplitResult] | None:
+    """The text and parts of an ordinary request's URL (kept for the next request to the same URL)."""
+    host = b""
+    for name, value in scope["headers"]:
+        if name == b"host":
+            host = value
+            break
+    path = scope["path"]
+    query_string = scope.get("query_string", b"")
+    key = (scope.get("scheme", "http"), host, path, query_string)
+    found = _URLS.get(key, _MISSING)
+    if found is not _MISSING:
+        return found
+    parts = _plain_parts(scope)
+    if parts is not None:
+        scheme, netloc, path, query = parts
+        text = f"{scheme}://{netloc}{path}?{query}" if query else f"{scheme}://{netloc}{path}"
+        found = (text, _new_split(SplitResult, (scheme, netloc, path, query, "")))
+    else:
+        found = None
+    if len(path) + len(query_string) + len(host) <= _URL_KEPT_CHARS:
+        if len(_URLS) >= _URLS_KEPT:
+            _URLS.clear()
+        _URLS[key] = found
+    return found
+
+
 def request_url(scope: Scope) -> URL:
     """The URL of an HTTP request, equal to ``starlette.datastructures.URL(scope=scope)``."""
-    parts = _plain_parts(scope)
-    if parts is None:
+    found = _url_parts(scope)
+    if found is None:
         return URL(scope=scope)
-    scheme, netloc, path, query = parts
     url = URL.__new__(URL)
-    url._url = f"{scheme}://{netloc}{path}?{query}" if query else f"{scheme}://{netloc}{path}"
-    url._components = _new_split(SplitResult, (scheme, netloc, path, query, ""))
+    url._url, url._components = found
     return url
 
 
 def request_url_text(scope: Scope) -> str:
     """``str(request_url(scope))``, without building the ``URL`` (what a ``WorkerEntrypoint``'s ``request.url`` is)."""
-    parts = _plain_parts(scope)
-    if parts is None:
-        return str(URL(scope=scope))
-    scheme, netloc, path, query = parts
-    return f"{scheme}://{netloc}{path}?{query}" if query else f"{scheme}://{netloc}{path}"
+    found = _url_parts(scope)
+    return str(URL(scope=scope)) if found is None else found[0]
 
 
 # Query string -> its parsed (items, dict): a server sees the same few queries again and again, and
@@ -139,8 +177,19 @@ def _parse_query(query_string: bytes) -> QueryParams:
     return params
 
 
+class Headers(datastructures.Headers):
+    """Starlette's ``Headers``, whose ``get`` of an absent header returns the default without raising."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        name = key.lower().encode("latin-1")
+        for header, value in self._list:
+            if header == name:
+                return value.decode("latin-1")
+        return default
+
+
 class FastURL:
-    """Gives a Starlette ``Request`` subclass a ``url`` built by ``request_url``, and ``query_params``."""
+    """Gives a Starlette ``Request`` subclass a ``url`` built by ``request_url``, ``query_params`` and ``headers``."""
 
     def url_text(self) -> str:
         """``str(self.url)``, built without the ``URL`` unless it was built already."""
@@ -161,4 +210,17 @@ class FastURL:
         found: QueryParams | None = self.__dict__.get("_query_params")
         if found is None:
             found = self._query_params = request_query_params(self.scope["query_string"])
+        return found
+
+    @property
+    def headers(self) -> datastructures.Headers:
+        found: datastructures.Headers | None = self.__dict__.get("_headers")
+        if found is None:
+            # What Headers(scope=scope) does, less its argument checks (the scope's list is its list).
+            raw = self.scope["headers"]
+            if raw.__class__ is not list:
+                raw = self.scope["headers"] = list(raw)
+            made: datastructures.Headers = Headers.__new__(Headers)
+            made._list = raw
+            self._headers = found = made
         return found

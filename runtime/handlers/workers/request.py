@@ -198,6 +198,25 @@ class Request:
             if implied and not self._headers.has("content-type"):
                 self._headers.set("content-type", implied)
 
+    @classmethod
+    def of(cls, request: StarletteRequest) -> Request:
+        """``Request(request)`` for the host's own request: what a ``WorkerEntrypoint``'s fetch gets.
+
+        The constructor's checks are for what code passes it; this is the request every call gets, so
+        its fields are set directly, as the constructor sets them (tests compare the two).
+        """
+        made = cls.__new__(cls)
+        made.starlette = request
+        made._url = None
+        made._method = request.scope["method"]
+        made._headers = None
+        made._body = None
+        made._stream = None
+        made._cf = None
+        made.redirect = "follow"
+        made.body_used = False
+        return made
+
     # --- what the request is ---------------------------------------------------------------------
 
     @property

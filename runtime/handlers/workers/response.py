@@ -24,6 +24,7 @@ from starlette.types import Receive, Scope, Send
 
 from bindings.javascript import parse_json
 
+from ..jsonencode import compact_encoder
 from .blob import Blob
 from .body import TEXT, coerce_body, decode_text, read_stream
 from .formdata import FormData
@@ -34,6 +35,7 @@ __all__ = ["FetchResponse", "Response"]
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _JSON = "application/json"
 _JSON_HEADER = (b"content-type", b"application/json")
+_TEXT_HEADER = (b"content-type", TEXT.encode("latin-1"))
 R = TypeVar("R", bound="Response")
 
 
@@ -51,14 +53,14 @@ def _json_default(value: Any) -> Any:
 
 # Built once: json.dumps would build an encoder for every call that passes options. The second escapes
 # non-ASCII, as JSON.stringify's output reads once encoded, for text UTF-8 cannot hold (a lone surrogate).
-_JSON_TEXT = jsonlib.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default, allow_nan=False)
+_JSON_TEXT = compact_encoder(_json_default)
 _JSON_ASCII = jsonlib.JSONEncoder(separators=(",", ":"), default=_json_default, allow_nan=False)
 
 
 def _json_body(data: Any) -> bytes:
     """``data`` as Workers' ``Response.json`` sends it: compact JSON in UTF-8."""
     try:
-        return _JSON_TEXT.encode(data).encode("utf-8")
+        return _JSON_TEXT(data).encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate (KV metadata may hold one): escape as JSON.stringify does
         return _JSON_ASCII.encode(data).encode("utf-8")
 
@@ -138,9 +140,18 @@ class Response(StarletteResponse):
         self.url = url
         self._stream: AsyncIterator[builtins.bytes] | None = None
         if body.__class__ is str and status is None and status_code is None and headers is None and media_type is None:
-            # The common case, Response("some text"): a 200 with no headers to sort out.
+            # The common case, Response("some text"): a 200 with no headers to sort out. This class's
+            # own instances get directly what Starlette's __init__ would set (tests compare the two);
+            # a subclass may override render() or init_headers(), so it goes through them.
             self.status_text = status_text
-            StarletteResponse.__init__(self, body, 200, None, TEXT, background)
+            if self.__class__ is Response:
+                self.status_code = 200
+                self.media_type = TEXT
+                self.background = background
+                self.body = encoded = body.encode()
+                self.raw_headers = [(b"content-length", str(len(encoded)).encode()), _TEXT_HEADER]
+            else:
+                StarletteResponse.__init__(self, body, 200, None, TEXT, background)
             return
         if body is None:
             body = content

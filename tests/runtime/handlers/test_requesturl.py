@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings, strategies as st
-from starlette.datastructures import URL, QueryParams
+from starlette.datastructures import URL, Headers, QueryParams
 
 from runtime.handlers import requesturl
 from runtime.handlers.requesturl import request_query_params, request_url, request_url_text
@@ -103,6 +104,34 @@ def test_handler_requests_use_it_and_keep_it() -> None:
     assert str(request.url) == "http://example.test/x"
 
 
+def test_a_url_seen_again_is_looked_up_and_equals_starlettes() -> None:
+    scope = _scope("/kept", "example.test:8080", b"k=1")
+    first, second = request_url(scope), request_url(dict(scope))
+    assert first is not second  # each request its own URL, sharing only the immutable parts
+    _same(second, URL(scope=scope))
+    assert request_url_text(scope) == "http://example.test:8080/kept?k=1"
+    # An odd URL is remembered as one for Starlette to build, and still comes out as Starlette's.
+    odd = _scope("/a?b", "example.test", b"")
+    request_url(odd)
+    _same(request_url(odd), URL(scope=odd))
+    # The same path under another Host, scheme or query is another URL.
+    for other in (
+        _scope("/kept", "other.test", b"k=1"),
+        {**scope, "scheme": "https"},
+        _scope("/kept", "example.test:8080", b""),
+    ):
+        _same(request_url(other), URL(scope=other))
+
+
+def test_only_short_urls_are_kept_and_the_kept_ones_are_bounded() -> None:
+    long_path = "/" + "x" * requesturl._URL_KEPT_CHARS
+    request_url(_scope(long_path, "example.test", b""))
+    assert not any(key[2] == long_path for key in requesturl._URLS)
+    for number in range(requesturl._URLS_KEPT * 3):
+        request_url(_scope(f"/n/{number}", "example.test", b""))
+        assert len(requesturl._URLS) <= requesturl._URLS_KEPT
+
+
 # --- request.query_params -------------------------------------------------------------------------
 
 TRICKY_QUERIES = [
@@ -173,3 +202,31 @@ def test_handler_requests_parse_the_query_once() -> None:
     request = HandlerRequest(_scope("/x", "example.test", b"k=1&k=2&j"))
     assert request.query_params is request.query_params
     assert request.query_params.getlist("k") == ["1", "2"] and request.query_params["j"] == ""
+
+
+# --- request.headers ------------------------------------------------------------------------------
+
+header_lists = st.lists(
+    st.tuples(st.sampled_from([b"host", b"x-key", b"X-Key", b"accept", b"\xe9", b""]), st.binary(max_size=4)),
+    max_size=5,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(header_lists, st.sampled_from(["x-key", "X-KEY", "host", "missing", "", "é"]))
+def test_request_headers_equal_starlettes(raw: list[tuple[bytes, bytes]], name: str) -> None:
+    scope = {**_scope("/", None, b""), "headers": list(raw)}
+    ours, theirs = HandlerRequest(dict(scope)).headers, Headers(scope=dict(scope))
+    assert ours == theirs and repr(ours) == repr(theirs) and isinstance(ours, Headers)
+    assert ours.get(name) == theirs.get(name) and ours.get(name, "default") == theirs.get(name, "default")
+    assert (name in ours) == (name in theirs) and ours.getlist(name) == theirs.getlist(name)
+    assert ours.items() == theirs.items() and ours.raw == theirs.raw
+
+
+def test_handler_requests_keep_their_headers_and_take_a_tuple_of_them() -> None:
+    scope = {**_scope("/", "example.test", b""), "headers": ((b"x-key", b"v"),)}
+    request = HandlerRequest(scope)
+    assert request.headers is request.headers and request.headers.get("X-Key") == "v"
+    assert scope["headers"] == [(b"x-key", b"v")]  # made a list, as Starlette makes it
+    with pytest.raises(AttributeError):  # a bytes name fails as it fails with Starlette's Headers
+        request.headers.get(b"x-key")  # type: ignore[arg-type]

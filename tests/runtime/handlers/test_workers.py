@@ -4,6 +4,7 @@ import re
 from typing import Any
 
 import pytest
+from starlette.responses import Response as StarletteResponse
 
 from bindings.results import ListKey, ListResult
 from runtime import Response
@@ -151,8 +152,37 @@ def test_json_without_headers_is_what_the_constructor_builds(data: Any, status: 
     )
 
 
+@pytest.mark.parametrize("text", ["", "valuevalue", "é ü 日本", "x" * 70_000])
+def test_text_without_options_is_what_starlette_builds(text: str) -> None:
+    # Response(text) sets its attributes directly; Starlette's own __init__, given what Workers implies
+    # for a str body, must build the same response, and so must a subclass (which goes through it).
+    class Sub(Response):
+        pass
+
+    quick = Response(text)
+    full = Response.__new__(Response)
+    full.url, full._stream, full.status_text = "", None, ""
+    StarletteResponse.__init__(full, text, 200, None, "text/plain;charset=UTF-8")
+    assert _as_sent(quick) == _as_sent(full)
+    assert _as_sent(Sub(text))[1:] == _as_sent(quick)[1:]
+    assert vars(quick).keys() == vars(full).keys()
+    with pytest.raises(UnicodeEncodeError):
+        Response("\ud800")
+
+
 @pytest.mark.anyio
 async def test_json_without_headers_reads_back() -> None:
     response = Response.json({"a": [1, "é"]})
     assert await response.json() == {"a": [1, "é"]} and response.ok and response.status == 200
     assert (await response.clone()).raw_headers == response.raw_headers
+
+
+def test_request_of_the_hosts_request_is_what_the_constructor_builds() -> None:
+    scope = {"type": "http", "method": "POST", "path": "/p", "query_string": b"", "headers": [(b"host", b"h")]}
+    handler_request = HandlerRequest(scope)
+    quick, full = WorkersRequest.of(handler_request), WorkersRequest(handler_request)
+    assert type(quick) is type(full)
+    assert {slot: getattr(quick, slot) for slot in WorkersRequest.__slots__} == {
+        slot: getattr(full, slot) for slot in WorkersRequest.__slots__
+    }
+    assert quick.url == full.url == "http://h/p" and quick.method == "POST" and quick.headers.get("host") == "h"

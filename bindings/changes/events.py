@@ -51,11 +51,18 @@ class ChangeEvent:
 
     @classmethod
     def of_keys(
-        cls, at: float, op: str, namespace: str, keys: Sequence[bytes], source: str, origin: str
+        cls,
+        at: float,
+        op: str,
+        namespace: str,
+        keys: Sequence[bytes],
+        source: str,
+        origin: str,
+        count: int | None = None,
     ) -> ChangeEvent:
-        """An event for ``keys`` (UTF-8 bytes, as storage holds them)."""
+        """An event for ``keys`` (UTF-8 bytes, as storage holds them); ``count`` if they are only the first ones."""
         listed = tuple(key.decode("utf-8", "replace") for key in keys[:MAX_LISTED])
-        return cls(at, op, namespace, listed, len(keys), source, origin)
+        return cls(at, op, namespace, listed, len(keys) if count is None else count, source, origin)
 
     def to_json(self) -> dict[str, Any]:
         """The fields a client sees (the dashboard's feed)."""

@@ -2,7 +2,9 @@
 
 Whoever writes (a worker's binding, the REST API, the CLI) records an event after the write is
 acknowledged. The feed hands it at once to this process's subscribers and, batched once per turn
-of the event loop, to the journal. While anyone subscribes, the feed also tails the journal every
+of the event loop, to the journal if any process follows it. Recording is on every write's path,
+so with nobody subscribed here the event is kept as its raw fields, and built only once the journal
+turns out to be watched. While anyone subscribes, the feed also tails the journal every
 ``POLL_SECONDS`` for other processes' lines. A subscriber that falls ``QUEUE_LIMIT`` events behind
 is told how many it missed rather than holding the feed up; recording never waits.
 """
@@ -16,12 +18,15 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
 from ..clock import Clock
-from .events import ChangeEvent, parse_line
+from .events import MAX_LISTED, ChangeEvent, parse_line
 
 __all__ = ["POLL_SECONDS", "QUEUE_LIMIT", "ChangeFeed", "Journal", "Missed", "Subscription"]
 
 POLL_SECONDS = 0.1
 QUEUE_LIMIT = 1000
+
+# A put or delete nobody here subscribes to, as recorded: at, op, namespace, the first keys, how many, source.
+_Keys = tuple[float, str, str, Sequence[bytes], int, str]
 
 
 class JournalTail(Protocol):
@@ -32,6 +37,8 @@ class JournalTail(Protocol):
 
 class Journal(Protocol):
     """Where events go for other processes, and come from them (``FileJournal``)."""
+
+    def watched(self) -> bool: ...
 
     def append(self, data: bytes) -> None: ...
 
@@ -92,27 +99,33 @@ class ChangeFeed:
         self.closed = False
         self.ending = False  # subscriptions are over (the host is stopping); recording goes on until close
         self._subscribers: set[Subscription] = set()
-        self._pending: list[bytes] = []
+        self._pending: list[ChangeEvent | _Keys] = []
         self._flush_scheduled = False
         self._tail: asyncio.Task[None] | None = None
+        self._reader: JournalTail | None = None  # closed here too: a tail cancelled before it ran never closes it
 
     # --- recording -------------------------------------------------------------------------------
 
     def keys_changed(self, op: str, namespace: str, keys: Sequence[bytes], source: str) -> None:
         """Record a put or delete of ``keys`` (after it was acknowledged)."""
-        self._record(ChangeEvent.of_keys(self.clock.now(), op, namespace, keys, source, self.origin))
+        if self.closed:
+            return
+        if self._subscribers:
+            self._record(ChangeEvent.of_keys(self.clock.now(), op, namespace, keys, source, self.origin))
+        elif self.journal is not None:
+            self._pending.append((self.clock.now(), op, namespace, keys[:MAX_LISTED], len(keys), source))
+            self._schedule_flush()
 
     def namespace_changed(self, op: str, namespace: str, title: str, source: str) -> None:
         """Record a namespace created, renamed (``title`` is the new one) or deleted."""
-        self._record(ChangeEvent(self.clock.now(), op, namespace, (), 0, source, self.origin, title))
+        if not self.closed:
+            self._record(ChangeEvent(self.clock.now(), op, namespace, (), 0, source, self.origin, title))
 
     def _record(self, event: ChangeEvent) -> None:
-        if self.closed:
-            return
         for subscriber in self._subscribers:
             subscriber.deliver(event)
         if self.journal is not None:
-            self._pending.append(event.line())
+            self._pending.append(event)
             self._schedule_flush()
 
     def _schedule_flush(self) -> None:
@@ -127,11 +140,18 @@ class ChangeFeed:
         loop.call_soon(self.flush)
 
     def flush(self) -> None:
-        """Write what is pending to the journal now."""
+        """Write what is pending to the journal now, if anyone follows it; otherwise drop it."""
         self._flush_scheduled = False
-        if self._pending and self.journal is not None:
-            data, self._pending = b"".join(self._pending), []
-            self.journal.append(data)
+        pending, self._pending = self._pending, []
+        if not pending or self.journal is None or not self.journal.watched():
+            return
+        self.journal.append(b"".join(self._event(item).line() for item in pending))
+
+    def _event(self, item: ChangeEvent | _Keys) -> ChangeEvent:
+        if isinstance(item, ChangeEvent):
+            return item
+        at, op, namespace, listed, count, source = item
+        return ChangeEvent.of_keys(at, op, namespace, listed, source, self.origin, count)
 
     # --- subscribing -----------------------------------------------------------------------------
 
@@ -143,14 +163,22 @@ class ChangeFeed:
             return subscription
         self._subscribers.add(subscription)
         if self.journal is not None and self._tail is None:
-            self._tail = asyncio.ensure_future(self._follow(self.journal.reader()))
+            self._reader = self.journal.reader()  # now, so that every event recorded from here on is seen
+            self._tail = asyncio.ensure_future(self._follow(self._reader))
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
         self._subscribers.discard(subscription)
-        if not self._subscribers and self._tail is not None:
+        if not self._subscribers:
+            self._stop_following()
+
+    def _stop_following(self) -> None:
+        if self._tail is not None:
             self._tail.cancel()
             self._tail = None
+        if self._reader is not None:
+            self._reader.close()  # lets writers stop journaling at once
+            self._reader = None
 
     @contextlib.asynccontextmanager
     async def subscription(self) -> AsyncIterator[Subscription]:
@@ -179,9 +207,7 @@ class ChangeFeed:
         for subscriber in list(self._subscribers):
             subscriber.deliver(None)
         self._subscribers.clear()
-        if self._tail is not None:
-            self._tail.cancel()
-            self._tail = None
+        self._stop_following()
 
     async def close(self) -> None:
         """End every subscription, write what is pending, and record nothing more."""

@@ -13,6 +13,12 @@ lines may be lost in a crash, and a write never waits for it or fails because of
 * **Tailing.** A reader starts at the end and reads what is added. When the name points at a new
   file it reads the old one to its end, then the new one from its start. A line another process is
   still writing (no newline yet) waits for the next read.
+* **Only while watched.** A line is worth writing only if a reader is following, since a reader
+  starts at the end. Each reader holds a shared ``flock`` on ``changes.watch`` beside the journal
+  from before it looks for the end until it closes, and the kernel drops it with the process. A
+  writer asks once per batch (``watched``) whether anyone holds one; when nobody does, the lines are
+  dropped unwritten, so a host with no dashboard open pays nothing per write. A line recorded before
+  a reader starts is one it would have skipped anyway.
 """
 
 from __future__ import annotations
@@ -23,11 +29,12 @@ import logging
 import os
 from pathlib import Path
 
-__all__ = ["JOURNAL_NAME", "MAX_BYTES", "FileJournal", "JournalReader"]
+__all__ = ["JOURNAL_NAME", "MAX_BYTES", "WATCH_NAME", "FileJournal", "JournalReader"]
 
 logger = logging.getLogger("workerhost.kv")
 
 JOURNAL_NAME = "changes.jsonl"
+WATCH_NAME = "changes.watch"  # readers hold a shared lock on it (see "Only while watched")
 MAX_BYTES = 1024 * 1024  # about 5,000 events: far more than a reader polling every 0.1 s ever falls behind
 _READ_LIMIT = 4 * MAX_BYTES  # bytes one read takes at most (a reader far behind skips the rest)
 
@@ -44,6 +51,25 @@ class FileJournal:
 
     def __repr__(self) -> str:
         return f"FileJournal({str(self.path)!r})"
+
+    def watched(self) -> bool:
+        """Whether a reader, in any process, follows the journal now (holds its shared lock)."""
+        try:
+            fd = os.open(self.path.with_name(WATCH_NAME), os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return False  # no reader ever started here
+        except OSError:
+            return True  # cannot tell: write, as if someone were
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return True
+        else:
+            return False  # closing the descriptor below lets the lock go
+        finally:
+            os.close(fd)
 
     def append(self, data: bytes) -> None:
         """Write ``data`` (whole lines); a failure is logged once and the lines dropped."""
@@ -104,6 +130,7 @@ class JournalReader:
         self._file: int | None = None
         self._inode: int | None = None
         self._partial = b""
+        self._watch = _hold_watch(path.with_name(WATCH_NAME))  # before the end is found: see the docstring
         self._open(at_end=True)
 
     def _open(self, *, at_end: bool) -> None:
@@ -150,5 +177,24 @@ class JournalReader:
             os.close(fd)
 
     def close(self) -> None:
-        """Stop reading."""
+        """Stop reading, and let writers know (unless another reader still follows)."""
         self._close()
+        if self._watch is not None:
+            fd, self._watch = self._watch, None
+            os.close(fd)
+
+
+def _hold_watch(path: Path) -> int | None:
+    """A descriptor of ``path`` holding a shared lock on it, or None if the folder cannot take one."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        logger.warning("the KV change journal cannot be followed (%s); the live feed misses other processes", exc)
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)  # a writer holds its exclusive probe for two system calls at most
+    except OSError:
+        os.close(fd)
+        return None
+    return fd

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -98,6 +100,47 @@ def test_a_reader_follows_the_journal_through_rotations_without_losing_a_line(tm
     assert path.stat().st_size < 400  # rotated, never grown past its bound by much
 
 
+# Follows the journal named by argv[1] until its stdin closes.
+FOLLOWER = """
+import pathlib, sys
+from bindings.changes.journal import JournalReader
+JournalReader(pathlib.Path(sys.argv[1]))
+print("following", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_writer_sees_a_reader_in_another_process_until_it_stops_or_dies(tmp_path: Path) -> None:
+    path = tmp_path / "kv" / "changes.jsonl"
+    journal = FileJournal(path)
+    assert not journal.watched()  # nobody ever followed it: no lock file either
+    for stop in ("stdin closed", "SIGKILL"):
+        with subprocess.Popen(
+            [sys.executable, "-c", FOLLOWER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        ) as child:
+            assert child.stdout is not None and child.stdin is not None
+            assert child.stdout.readline() == b"following\n"
+            assert journal.watched() and journal.watched()  # asking leaves the reader's lock alone
+            if stop == "SIGKILL":
+                child.kill()
+            else:
+                child.stdin.close()
+            child.wait(30)
+        assert not journal.watched(), stop  # the kernel let the lock go with the process
+
+
+def test_each_reader_counts_until_it_closes(tmp_path: Path) -> None:
+    path = tmp_path / "kv" / "changes.jsonl"
+    journal = FileJournal(path)
+    first, second = JournalReader(path), JournalReader(path)
+    assert journal.watched()
+    first.close()
+    assert journal.watched()
+    second.close()
+    second.close()  # twice is harmless
+    assert not journal.watched()
+
+
 def test_a_journal_that_cannot_be_written_drops_lines_and_writes_stay_unharmed(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("a file where the journal's folder should be")
@@ -146,6 +189,28 @@ async def test_another_process_writes_arrive_through_the_journal_and_its_own_lin
     await host.close()
 
 
+async def test_with_nobody_following_nothing_is_journaled_and_a_follower_sees_what_comes_after_it(
+    tmp_path: Path,
+) -> None:
+    location = str(tmp_path / "data")
+    cli = feed_for(location, ManualClock(NOW))
+    cli.keys_changed("put", "0" * 32, [b"unseen"], "CLI")
+    cli.flush()
+    assert not (tmp_path / "data" / "kv").exists()  # not even the folder: the write paid nothing
+    host = feed_for(location, ManualClock(NOW))
+    async with host.subscription() as subscription:
+        cli.keys_changed("put", "0" * 32, [b"k%d" % n for n in range(MAX_LISTED + 5)], "CLI")
+        cli.flush()
+        got = await subscription.next(5)
+    assert isinstance(got, ChangeEvent)
+    assert (got.keys[0], len(got.keys), got.count, got.source) == ("k0", MAX_LISTED, MAX_LISTED + 5, "CLI")
+    cli.keys_changed("put", "0" * 32, [b"after"], "CLI")  # the host stopped following: dropped again
+    await cli.close()
+    lines = (tmp_path / "data" / "kv" / "changes.jsonl").read_bytes().splitlines()
+    assert len(lines) == 1
+    await host.close()
+
+
 async def test_a_redis_store_has_no_journal() -> None:
     assert feed_for("redis://127.0.0.1:6379/0", ManualClock(NOW)).journal is None
 
@@ -168,13 +233,15 @@ async def test_a_subscriber_that_falls_behind_is_told_how_much_it_missed() -> No
 
 async def test_ending_the_subscriptions_ends_every_stream_and_recording_goes_on(tmp_path: Path) -> None:
     feed = feed_for(str(tmp_path / "data"), ManualClock(NOW))
+    elsewhere = JournalReader(tmp_path / "data" / "kv" / "changes.jsonl")  # another process's dashboard
     subscription = feed.subscribe()
     feed.end_subscriptions()
     assert await subscription.next(1) is None and feed.ending
     assert await feed.subscribe().next(1) is None  # a late one ends at once
     feed.keys_changed("put", "0" * 32, [b"while stopping"], "worker app")
     await feed.close()
-    assert b"while stopping" in (tmp_path / "data" / "kv" / "changes.jsonl").read_bytes()
+    assert [json.loads(line)["keys"] for line in elsewhere.read()] == [["while stopping"]]
+    elsewhere.close()
 
 
 # --- observed storage ----------------------------------------------------------------------------
@@ -220,6 +287,8 @@ async def test_without_a_feed_the_storage_is_the_engines_own(store: SqliteStore)
 
 async def test_recording_outside_an_event_loop_writes_at_once(tmp_path: Path) -> None:
     feed = feed_for(str(tmp_path / "data"), ManualClock(NOW))
+    reader = JournalReader(tmp_path / "data" / "kv" / "changes.jsonl")
     await asyncio.to_thread(feed.keys_changed, "put", "0" * 32, [b"threaded"], "CLI")
-    assert b"threaded" in (tmp_path / "data" / "kv" / "changes.jsonl").read_bytes()
+    assert [json.loads(line)["keys"] for line in reader.read()] == [["threaded"]]
+    reader.close()
     await feed.close()

@@ -263,7 +263,7 @@ def test_no_request_reaches_a_file_outside_the_persist_directory(server: DevServ
     }
     inside = {path.name for path in (server.persist_to / "kv").iterdir()}
     namespace_files = {name for name in inside if not name.endswith(("-wal", "-shm"))}
-    allowed = r"[0-9a-f]{32}\.sqlite3|catalog\.sqlite3|changes\.jsonl(\.1)?"  # and the live feed's journal
+    allowed = r"[0-9a-f]{32}\.sqlite3|catalog\.sqlite3|changes\.(jsonl(\.1)?|watch)"  # and the live feed's journal
     assert all(re.fullmatch(allowed, name) for name in namespace_files), inside
     assert [path.name for path in server.persist_to.iterdir()] == ["kv"]
 

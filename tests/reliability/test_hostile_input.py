@@ -255,7 +255,7 @@ def test_keys_with_nul_or_an_encoded_slash_are_just_keys(server: DevServer, ns: 
         files = {
             path.name
             for path in (server.persist_to / "kv").iterdir()
-            if not path.name.endswith(("-wal", "-shm")) and not path.name.startswith("changes.jsonl")
+            if not path.name.endswith(("-wal", "-shm")) and not path.name.startswith("changes.")
         }
         assert files == {"catalog.sqlite3", f"{ns}.sqlite3"}
 

@@ -274,7 +274,7 @@ def test_shutdown_drains_requests_and_wait_until_work_then_closes_the_store(tmp_
         return
     # Closed cleanly: SQLite removes a write-ahead log when the last connection to its file closes.
     kv = project / "data" / "kv"
-    databases = sorted(path for path in kv.iterdir() if not path.name.startswith("changes.jsonl"))  # not the feed's
+    databases = sorted(path for path in kv.iterdir() if not path.name.startswith("changes."))  # not the feed's
     assert [path.suffix for path in databases] == [".sqlite3", ".sqlite3"]
     for path in databases:
         with contextlib.closing(sqlite3.connect(path)) as connection:

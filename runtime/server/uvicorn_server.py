@@ -15,8 +15,10 @@ callbacks it defines (``on_message_begin``, ``on_url``, ``on_header``, ``on_head
 reading the request state it keeps (``cycle``, ``flow``). For speed it also gives each request's cycle
 a writer that sends a response's head with its body (``coalesce``, through ``cycle.transport``), and
 times the keep-alive wait with its own timer (``on_response_complete``, ``_unset_keepalive_if_required``,
-``timeout_keep_alive``). pyproject.toml bounds uvicorn to the versions
-this was checked against; the end-to-end tests fail if that contract moves.
+``timeout_keep_alive``), and sends only a request that carries X-Forwarded-For or -Proto through the
+proxy headers middleware uvicorn wraps the app in (``app``, whose ``app`` is the one inside).
+pyproject.toml bounds uvicorn to the versions this was checked against; the end-to-end tests fail if
+that contract moves.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any, cast
 
 import httptools
 import uvicorn
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
@@ -160,6 +163,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._guard: asyncio.TimerHandle | None = None
         self._writer: HeadHoldingWriter | None = None  # what each request's cycle writes through
         self._idle_since: float | None = None  # when the last response completed, while no new data came
+        # uvicorn wraps the app in ProxyHeadersMiddleware (an extra coroutine, a trust lookup and a scan
+        # of the headers on every request). Only a request that carries X-Forwarded-For or -Proto can be
+        # changed by it, so only such a request goes through it (``on_header``, ``on_headers_complete``).
+        self._proxied = self.app
+        self._direct = self.app.app if isinstance(self.app, ProxyHeadersMiddleware) else self.app
+        self._forwarded = False  # this request carries a header the proxy middleware reads
 
     # --- the connection ----------------------------------------------------------------------------
 
@@ -216,7 +225,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _unset_keepalive_if_required(self) -> None:
         self._idle_since = None  # data came (or the connection ends): it is not idle
-        super()._unset_keepalive_if_required()
+        if self.timeout_keep_alive_task is not None:  # only a refusal lets uvicorn arm its own timer
+            super()._unset_keepalive_if_required()
 
     def on_response_complete(self) -> None:
         # uvicorn's, except that the wait for the next request is timed by the connection's own timer
@@ -269,6 +279,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_left = self._limits.head_bytes
         self._header_bytes = 0
         self._body_clock_stopped = False
+        self._forwarded = False
         if self._head_deadline is None:  # a connection's first request counts from connecting
             self._head_deadline = self.loop.time() + self._limits.header_timeout
 
@@ -281,10 +292,19 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._header_bytes += len(name) + len(value) + 4
         if self._header_bytes > self._limits.max_header_bytes:
             raise _Refused(Refusal.headers_too_large(self._limits))
-        super().on_header(name, value)
+        # uvicorn's on_header, written out here (a call less per header), plus the proxy headers' flag.
+        name = name.lower()
+        value = value.rstrip(b" \t")  # llhttp keeps trailing whitespace, which RFC 9110 5.5 excludes
+        if name[:12] == b"x-forwarded-":
+            if name == b"x-forwarded-for" or name == b"x-forwarded-proto":
+                self._forwarded = True
+        elif name == b"expect" and value.lower() == b"100-continue":
+            self.expect_100_continue = True
+        self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         self._head_deadline = None
+        self.app = self._proxied if self._forwarded else self._direct
         super().on_headers_complete()
         if self._writer is not None and self.cycle is not None:
             self.cycle.transport = self._writer  # type: ignore[assignment]  # its write, close, is_closing

@@ -8,6 +8,7 @@ meets: requests split over many reads or sharing one, a body the app is slow to 
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import contextlib
 import socket
@@ -15,6 +16,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import uvicorn
 
 from runtime.server.limits import ConnectionLimits
 from runtime.server.uvicorn_server import UvicornServer, uvicorn_config
@@ -32,6 +34,11 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         await send({"type": "lifespan.shutdown.complete"})
         return
     body = b"ok"
+    if scope["path"] == "/scope":  # what the protocol (and uvicorn's proxy headers middleware) made of the request
+        seen = {key: scope[key] for key in ("scheme", "method", "path", "raw_path", "query_string", "headers")}
+        host, port = scope["client"]
+        seen["client"] = host if host == "127.0.0.1" else (host, port)  # the real peer's port differs per run
+        body = repr(seen).encode()
     if scope["path"] == "/length":
         query = scope["query_string"].decode()
         if query.startswith("wait="):
@@ -48,10 +55,11 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 @contextlib.asynccontextmanager
-async def serving() -> AsyncIterator[int]:
-    """A server of ``app`` with the host's protocol and a short header timeout; yields its port."""
+async def serving(*, plain: bool = False) -> AsyncIterator[int]:
+    """A server of ``app`` with the host's protocol and a short header timeout (or uvicorn's own); yields its port."""
     limits = ConnectionLimits(header_timeout=TIMEOUT, idle_timeout=TIMEOUT)
-    server = UvicornServer(uvicorn_config(app, limits), lambda: None, limits)
+    config = uvicorn_config(app, limits)
+    server = uvicorn.Server(config) if plain else UvicornServer(config, lambda: None, limits)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
@@ -207,3 +215,38 @@ async def test_answers_on_a_kept_alive_connection_schedule_no_timer_each() -> No
 
 
 _CONNECTION_TIMERS = ("_check", "timeout_keep_alive_handler")  # the host's, and uvicorn's own
+
+
+
+SCOPE_REQUESTS = [
+    request("GET", "/scope?a=1", {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7, 127.0.0.1"}),
+    request("GET", "/scope", {"User-Agent": "kept alive: the last request's proxy headers are gone"}),
+    request("GET", "/scope", {"x-forwarded-for": "198.51.100.2", "X-FORWARDED-PROTO": " https "}),
+    request("GET", "/scope", {"X-Forwarded-Proto": "ftp", "X-Forwarded-Host": "example.com"}),  # not a scheme
+    request("GET", "/scope", {"Forwarded": "for=192.0.2.60", "X-Forwarded-Forx": "192.0.2.61"}),
+    request("POST", "/scope", {"Expect": "100-continue", "Content-Length": "0", "X-Trailing": "space \t"}),
+    request("GET", "/sc%6Fpe?q=%20", {"X-Forwarded-Proto": "http", "x-forwarded-for": "[2001:db8::1]:4711"}),
+]
+
+
+async def test_the_request_scope_is_uvicorns_own_with_or_without_proxy_headers() -> None:
+    # The host's protocol sends only requests with X-Forwarded-For/-Proto through uvicorn's proxy
+    # headers middleware, and parses headers itself: every scope must still be the one uvicorn makes.
+    answers = {}
+    for plain in (True, False):
+        async with serving(plain=plain) as port:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"".join(SCOPE_REQUESTS))
+            answers[plain] = await read_answers(reader, len(SCOPE_REQUESTS))
+            writer.close()
+    assert answers[False] == answers[True]
+    seen = [ast.literal_eval(body.decode()) for _, body in answers[False]]
+    assert [(scope["scheme"], scope["client"]) for scope in seen[:5]] == [
+        ("https", ("203.0.113.7", 0)),
+        ("http", "127.0.0.1"),
+        ("https", ("198.51.100.2", 0)),
+        ("http", "127.0.0.1"),
+        ("http", "127.0.0.1"),
+    ]
+    assert (b"x-trailing", b"space") in seen[5]["headers"]
+    assert seen[6]["client"] == ("2001:db8::1", 4711)

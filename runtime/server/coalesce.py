@@ -13,23 +13,51 @@ from __future__ import annotations
 
 import asyncio
 
-__all__ = ["HeadHoldingWriter"]
+__all__ = ["HeadFlusher", "HeadHoldingWriter"]
+
+
+class HeadFlusher:
+    """Sends, once per turn of its loop, the heads still held by the writers that held one this turn.
+
+    One scheduled call per turn for every connection of the loop, rather than one per response: under
+    load a turn answers many requests, and nearly every held head has gone out with its body by then.
+    """
+
+    __slots__ = ("_loop", "_held", "_scheduled")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._held: list[HeadHoldingWriter] = []
+        self._scheduled = False
+
+    def hold(self, writer: HeadHoldingWriter) -> None:
+        self._held.append(writer)
+        if not self._scheduled:
+            self._scheduled = True
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        held, self._held = self._held, []
+        for writer in held:
+            if writer._held is not None:
+                writer.flush()
 
 
 class HeadHoldingWriter:
     """What a request's cycle writes through: ``write``, ``close`` and ``is_closing`` of ``transport``.
 
     A write that starts like a response head (``HTTP/``) is held; the next write goes out with it, and
-    one scheduled on the loop sends it alone if nothing follows within this turn. Only the order of the
+    ``flusher`` sends it alone if nothing follows within this turn. Only the order of the
     bytes matters for correctness, and it never changes: everything this writer is given goes out in
     the order given, and ``flush`` runs before any other write to the same transport.
     """
 
-    __slots__ = ("_transport", "_loop", "_held")
+    __slots__ = ("_transport", "_flusher", "_held")
 
-    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, transport: asyncio.Transport, flusher: HeadFlusher) -> None:
         self._transport = transport
-        self._loop = loop
+        self._flusher = flusher
         self._held: bytes | None = None
 
     def write(self, data: bytes) -> None:
@@ -39,7 +67,7 @@ class HeadHoldingWriter:
             self._transport.write(held + data)
         elif data[:5] == b"HTTP/":
             self._held = data
-            self._loop.call_soon(self.flush)
+            self._flusher.hold(self)
         else:
             self._transport.write(data)
 

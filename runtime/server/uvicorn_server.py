@@ -38,7 +38,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from .accept import Acceptor
-from .coalesce import HeadHoldingWriter
+from .coalesce import HeadFlusher, HeadHoldingWriter
 from .limits import ConnectionLimits, Refusal, refusal_response
 from .signals import handle_signals
 
@@ -68,6 +68,9 @@ def uvicorn_config(app: Any, limits: ConnectionLimits | None = None) -> uvicorn.
         access_log=False,
         log_config=None,
         timeout_graceful_shutdown=5,
+        # No "server: uvicorn" on every response: it names an implementation detail, and checking and
+        # writing it is a share of each response's head. The Date header stays.
+        server_header=False,
         # uvicorn annotates an int but only hands it to loop.call_later, which takes fractions of a second.
         timeout_keep_alive=limits.idle_timeout,  # type: ignore[arg-type]
     )
@@ -101,10 +104,16 @@ class UvicornServer(uvicorn.Server):
         if not self.started:
             return
         config, loop, limits = self.config, asyncio.get_running_loop(), self._limits
+        flusher = HeadFlusher(loop)  # one for all connections (see ``coalesce``)
 
         def create_protocol() -> asyncio.Protocol:
             return GuardedHttpToolsProtocol(
-                config=config, server_state=self.server_state, app_state=self.lifespan.state, _loop=loop, limits=limits
+                config=config,
+                server_state=self.server_state,
+                app_state=self.lifespan.state,
+                _loop=loop,
+                limits=limits,
+                flusher=flusher,
             )
 
         acceptors = [Acceptor(sock, create_protocol) for sock in sockets or []]
@@ -150,9 +159,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         app_state: dict[str, Any],
         _loop: asyncio.AbstractEventLoop,
         limits: ConnectionLimits,
+        flusher: HeadFlusher | None = None,
     ) -> None:
         super().__init__(config=config, server_state=server_state, app_state=app_state, _loop=_loop)
         self._limits = limits
+        self._flusher = flusher or HeadFlusher(_loop)
         self._head_deadline: float | None = None  # set while a request's head is read: when it must be complete
         self._head_left = limits.head_bytes  # bytes that head may still take
         self._heads = 0  # requests begun on this connection
@@ -174,7 +185,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._writer = HeadHoldingWriter(transport, self.loop)
+        self._writer = HeadHoldingWriter(transport, self._flusher)
         now = self._last_read = self.loop.time()
         self._head_deadline = now + self._limits.header_timeout
         self._guard = self.loop.call_at(self._head_deadline, self._check)

@@ -250,3 +250,13 @@ async def test_the_request_scope_is_uvicorns_own_with_or_without_proxy_headers()
     ]
     assert (b"x-trailing", b"space") in seen[5]["headers"]
     assert seen[6]["client"] == ("2001:db8::1", 4711)
+
+
+async def test_a_response_head_has_a_date_and_does_not_name_uvicorn() -> None:
+    async with serving() as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(request("GET", "/"))
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), WAIT)
+        writer.close()
+    names = [line.split(b":")[0].lower() for line in head.split(b"\r\n")[1:] if line]
+    assert b"date" in names and b"server" not in names, head

@@ -8,14 +8,13 @@ import asyncio
 import contextlib
 import socket
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from runtime.server.limits import ConnectionLimits
-from runtime.server.uvicorn_server import UvicornServer, uvicorn_config
+from tests.runtime.server import inprocess
 from tests.support import dev_server, write_files
 
 WAIT = 15.0  # seconds a read may take before the test fails
@@ -87,25 +86,13 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b"ok"})
 
 
-@contextlib.asynccontextmanager
-async def serving() -> AsyncIterator[int]:
-    limits = ConnectionLimits(header_timeout=5, idle_timeout=5)
-    server = UvicornServer(uvicorn_config(app, limits), lambda: None, limits)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(8)
-    task = asyncio.ensure_future(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            assert not task.done(), task.result()
-            await asyncio.sleep(0.005)
-        yield sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        if RELEASE is not None:
-            RELEASE.set()
-        await task
-        sock.close()
+def serving() -> contextlib.AbstractAsyncContextManager[int]:
+    return inprocess.serving(app, ConnectionLimits(header_timeout=5, idle_timeout=5), stopping=_release)
+
+
+def _release() -> None:
+    if RELEASE is not None:
+        RELEASE.set()
 
 
 async def _exchange(port: int, request: bytes, until: bytes) -> tuple[bytes, asyncio.StreamWriter]:

@@ -11,15 +11,12 @@ from __future__ import annotations
 import ast
 import asyncio
 import contextlib
-import socket
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import uvicorn
 
 from runtime.server.limits import ConnectionLimits
-from runtime.server.uvicorn_server import UvicornServer, uvicorn_config
+from tests.runtime.server import inprocess
 
 pytestmark = pytest.mark.anyio
 TIMEOUT = 0.3  # the header timeout of these servers, in seconds
@@ -54,25 +51,9 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-@contextlib.asynccontextmanager
-async def serving(*, plain: bool = False) -> AsyncIterator[int]:
-    """A server of ``app`` with the host's protocol and a short header timeout (or uvicorn's own); yields its port."""
-    limits = ConnectionLimits(header_timeout=TIMEOUT, idle_timeout=TIMEOUT)
-    config = uvicorn_config(app, limits)
-    server = uvicorn.Server(config) if plain else UvicornServer(config, lambda: None, limits)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(64)
-    task = asyncio.ensure_future(server.serve(sockets=[sock]))
-    try:
-        while not server.started:
-            assert not task.done(), task.result()
-            await asyncio.sleep(0.005)
-        yield sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+def serving(*, plain: bool = False) -> contextlib.AbstractAsyncContextManager[int]:
+    """``app`` served with the host's protocol and a short header timeout (or by uvicorn's own); yields its port."""
+    return inprocess.serving(app, ConnectionLimits(header_timeout=TIMEOUT, idle_timeout=TIMEOUT), plain=plain)
 
 
 async def read_answers(reader: asyncio.StreamReader, count: int) -> list[tuple[int, bytes]]:

@@ -17,7 +17,7 @@ lines may be lost in a crash, and a write never waits for it or fails because of
   starts at the end. Each reader holds a shared ``flock`` on ``changes.watch`` beside the journal
   from before it looks for the end until it closes, and the kernel drops it with the process. A
   writer asks once per batch (``watched``) whether anyone holds one; when nobody does, the lines are
-  dropped unwritten, so a host with no dashboard open pays nothing per write. A line recorded before
+  dropped unwritten, so a host with no dashboard open pays next to nothing per write. A line recorded before
   a reader starts is one it would have skipped anyway.
 """
 
@@ -62,9 +62,7 @@ class FileJournal:
             return True  # cannot tell: write, as if someone were
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        except OSError:
+        except OSError:  # BlockingIOError: a reader holds it (any other error: cannot tell, so write)
             return True
         else:
             return False  # closing the descriptor below lets the lock go

@@ -159,11 +159,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         app_state: dict[str, Any],
         _loop: asyncio.AbstractEventLoop,
         limits: ConnectionLimits,
-        flusher: HeadFlusher | None = None,
+        flusher: HeadFlusher,
     ) -> None:
         super().__init__(config=config, server_state=server_state, app_state=app_state, _loop=_loop)
         self._limits = limits
-        self._flusher = flusher or HeadFlusher(_loop)
+        self._flusher = flusher  # shared by the loop's connections
         self._head_deadline: float | None = None  # set while a request's head is read: when it must be complete
         self._head_left = limits.head_bytes  # bytes that head may still take
         self._heads = 0  # requests begun on this connection
